@@ -1,0 +1,54 @@
+# kubedora — the README's two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+CONTROLPLANE := .cache/bin/kube-controlplane
+DEV_KUBECONFIG := .cache/dev/kubeconfig
+PYTEST_ARGS ?=
+
+.PHONY: help install controlplane test lint typecheck check crds run cluster-up cluster-down deploy
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	test -d $(VENV) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $@
+
+controlplane: ## build the local control plane (only when tests/controlplane/ changed)
+	bash tests/controlplane/build.sh
+
+install: $(INSTALLED) controlplane ## create .venv, install kubedora with test extras, build the control plane
+
+test: install ## run the whole test suite against a real control plane
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED) ## ruff, formatting and import layers
+	$(VENV)/bin/ruff check operator tests
+	$(VENV)/bin/ruff format --check operator tests
+	$(VENV)/bin/lint-imports
+
+typecheck: $(INSTALLED) ## mypy --strict
+	$(VENV)/bin/mypy
+
+check: lint typecheck ## lint and typecheck
+
+crds: $(INSTALLED) ## regenerate crds/*.yaml from the pydantic models
+	$(PY) -m kubedora.models.crdgen crds
+
+cluster-up: controlplane ## start the local control plane in the background (.cache/dev/kubeconfig)
+	bash tests/controlplane/cluster.sh up
+
+cluster-down: ## stop the local control plane
+	bash tests/controlplane/cluster.sh down
+
+run: install ## the embedded default: control plane, CRDs, samples, operator and receiver
+	bash tests/controlplane/run-local.sh
+
+deploy: ## kubectl apply -k manifests/ to the current context
+	kubectl apply -k manifests/

@@ -1,0 +1,67 @@
+"""Session fixtures: one real control plane for the whole run, API clients,
+the project's CRDs applied, and a fresh namespace per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client, config
+
+from tests.support import controlplane
+from tests.support.kube import apply_crds, unique_name
+
+ROOT = Path(__file__).resolve().parents[1]
+CRDS_DIR = ROOT / "crds"
+
+
+@pytest.fixture(scope="session")
+def cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[controlplane.ControlPlane]:
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    plane = controlplane.existing()
+    if plane is None:
+        plane = controlplane.start(tmp_path_factory.mktemp("controlplane"))
+        if reporter is not None:
+            reporter.write_line(f"control plane started in {plane.startup_seconds:.1f}s")
+    yield plane
+    plane.stop()
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(cluster: controlplane.ControlPlane) -> Path:
+    return cluster.kubeconfig
+
+
+@pytest.fixture(scope="session")
+def api_client(kubeconfig: Path) -> Iterator[client.ApiClient]:
+    api = config.new_client_from_config(config_file=str(kubeconfig))
+    yield api
+    api.close()
+
+
+@pytest.fixture(scope="session")
+def core_v1(api_client: client.ApiClient) -> client.CoreV1Api:
+    return client.CoreV1Api(api_client)
+
+
+@pytest.fixture(scope="session")
+def custom_objects(api_client: client.ApiClient) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api_client)
+
+
+@pytest.fixture(scope="session")
+def crds(api_client: client.ApiClient) -> list[str]:
+    """Every CRD in crds/, applied and Established."""
+    return apply_crds(api_client, sorted(CRDS_DIR.glob("*.yaml")))
+
+
+@pytest.fixture
+def namespace(core_v1: client.CoreV1Api) -> str:
+    # Never deleted: without a controller-manager a namespace never finishes
+    # terminating, so every test gets a unique one instead.
+    name = unique_name("t")
+    core_v1.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    return name
