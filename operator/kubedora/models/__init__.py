@@ -1,0 +1,58 @@
+"""pydantic v2 models: CR specs and status, and the receiver's payloads.
+
+The single source of truth for crds/*.yaml (see crdgen). Imports nothing
+internal outside this package."""
+
+from kubedora.models.base import Condition, ConditionStatus, GitInfo, KubeModel, SecretRef
+from kubedora.models.deployment import DeploymentSpec, DeploymentStatus
+from kubedora.models.dorasource import (
+    BreakdownRow,
+    Dimension,
+    Display,
+    DoraSourceSpec,
+    DoraSourceStatus,
+    Figures,
+    PagerDutySettings,
+    Scope,
+)
+from kubedora.models.failure import (
+    Attribution,
+    FailureSource,
+    FailureSpec,
+    FailureState,
+    FailureStatus,
+    PagerDutyContext,
+    TimelineEntry,
+)
+
+GROUP = "kubedora.io"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+__all__ = [
+    "API_VERSION",
+    "GROUP",
+    "VERSION",
+    "Attribution",
+    "BreakdownRow",
+    "Condition",
+    "ConditionStatus",
+    "DeploymentSpec",
+    "DeploymentStatus",
+    "Dimension",
+    "Display",
+    "DoraSourceSpec",
+    "DoraSourceStatus",
+    "FailureSource",
+    "FailureSpec",
+    "FailureState",
+    "FailureStatus",
+    "Figures",
+    "GitInfo",
+    "KubeModel",
+    "PagerDutyContext",
+    "PagerDutySettings",
+    "Scope",
+    "SecretRef",
+    "TimelineEntry",
+]

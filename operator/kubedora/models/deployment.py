@@ -1,0 +1,43 @@
+"""The Deployment kind (kubedora.io): one deployment of one service."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from kubedora.models.base import CONDITIONS_LIST, Condition, GitInfo, KubeModel, Tag, Timestamp
+
+# Datadog's rule for deployment ids.
+DEPLOYMENT_ID_PATTERN = r"^[A-Za-z0-9\-_.:]{16,128}$"
+
+
+class DeploymentSpec(KubeModel):
+    """One finished deployment of one service."""
+
+    # Checked by the API server (CEL) so that `kubectl apply` explains a rejected object.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.finishedAt >= self.startedAt",
+                    "message": "spec.finishedAt must not be before spec.startedAt",
+                    "fieldPath": ".finishedAt",
+                },
+            ]
+        }
+    )
+
+    service: str = Field(min_length=1, description="The deployed service, as named in the catalog.")
+    started_at: Timestamp = Field(description="When the deployment began (RFC 3339).")
+    finished_at: Timestamp = Field(description="When the deployment finished (RFC 3339).")
+    env: str | None = None
+    team: str | None = None
+    version: str | None = None
+    id: str | None = Field(default=None, max_length=128, pattern=DEPLOYMENT_ID_PATTERN)
+    git: GitInfo | None = None
+    custom_tags: list[Tag] = Field(default_factory=list, max_length=100)
+
+
+class DeploymentStatus(KubeModel):
+    team: str | None = None
+    conditions: list[Condition] = Field(default_factory=list, json_schema_extra=CONDITIONS_LIST)
+    observed_generation: int | None = None
