@@ -11,6 +11,7 @@ from kubernetes import client, config
 
 from tests.support import controlplane
 from tests.support.kube import apply_crds, unique_name
+from tests.support.operator import OperatorProcess, start_operator
 
 ROOT = Path(__file__).resolve().parents[1]
 CRDS_DIR = ROOT / "crds"
@@ -65,3 +66,16 @@ def namespace(core_v1: client.CoreV1Api) -> str:
     name = unique_name("t")
     core_v1.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     return name
+
+
+@pytest.fixture(scope="session")
+def operator(
+    kubeconfig: Path, crds: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    """One `kubedora operator --all-namespaces` for the whole session."""
+    log_path = tmp_path_factory.mktemp("operator") / "operator.log"
+    running = start_operator(kubeconfig, log_path, "--all-namespaces", "--standalone")
+    yield running
+    running.stop()
+    if running.process.returncode not in (0, -15):
+        print(running.log())

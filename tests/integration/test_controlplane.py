@@ -15,10 +15,9 @@ from tests.support.kube import poll, unique_name
 
 
 def _as_user(api_client: client.ApiClient, user: str) -> client.ApiClient:
-    impersonating = client.ApiClient(
+    return client.ApiClient(
         api_client.configuration, header_name="Impersonate-User", header_value=user
     )
-    return impersonating
 
 
 def _get_json(api_client: client.ApiClient, path: str) -> object:
@@ -185,8 +184,7 @@ def test_a_crd_becomes_established_and_is_served(
     def established() -> bool:
         crd = ext.read_custom_resource_definition(f"widgets.{widget_crd}")
         return any(
-            c.type == "Established" and c.status == "True"
-            for c in (crd.status.conditions or [])
+            c.type == "Established" and c.status == "True" for c in (crd.status.conditions or [])
         )
 
     poll(established, what="the CRD to be Established")

@@ -1,0 +1,5 @@
+import sys
+
+from kubedora.cli import main
+
+sys.exit(main())

@@ -1,0 +1,104 @@
+"""The `kubedora` command: `kubedora operator` and `kubedora receiver`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+POD_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+
+
+def _default_namespace() -> str | None:
+    if env := os.environ.get("KUBEDORA_NAMESPACE"):
+        return env
+    if POD_NAMESPACE_FILE.exists():
+        return POD_NAMESPACE_FILE.read_text().strip()
+    return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kubedora", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    operator = commands.add_parser("operator", help="run the kopf operator")
+    scope = operator.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        help="namespace to serve (repeatable; default: $KUBEDORA_NAMESPACE or the pod's)",
+    )
+    scope.add_argument("--all-namespaces", "-A", action="store_true", help="serve every namespace")
+    peering = operator.add_mutually_exclusive_group()
+    peering.add_argument(
+        "--standalone", action="store_true", help="never coordinate with other operator replicas"
+    )
+    peering.add_argument(
+        "--peering", metavar="NAME", help="kopf peering object to elect the active replica with"
+    )
+    operator.add_argument(
+        "--liveness", metavar="URL", help="kopf liveness endpoint, e.g. http://0.0.0.0:8081/healthz"
+    )
+    operator.add_argument("--verbose", "-v", action="store_true")
+
+    receiver = commands.add_parser("receiver", help="run the webhook receiver")
+    receiver.add_argument("--host", default=os.environ.get("KUBEDORA_RECEIVER_HOST", "127.0.0.1"))
+    receiver.add_argument(
+        "--port", type=int, default=int(os.environ.get("KUBEDORA_RECEIVER_PORT", "8080"))
+    )
+    receiver.add_argument(
+        "--namespace", "-n", default=None, help="where to write Failures and Deployments"
+    )
+    return parser
+
+
+def run_operator(args: argparse.Namespace) -> int:
+    import kopf
+
+    import kubedora.handlers.registry  # noqa: F401  (registers the handlers)
+    from kubedora.config import OperatorConfig
+
+    namespaces: list[str] = args.namespace or []
+    if not args.all_namespaces and not namespaces:
+        default = _default_namespace()
+        if default is None:
+            print("kubedora operator: pass --namespace NS or --all-namespaces", file=sys.stderr)
+            return 2
+        namespaces = [default]
+    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.PLAIN)
+    asyncio.run(
+        kopf.operator(
+            clusterwide=args.all_namespaces,
+            namespaces=namespaces,
+            standalone=True if args.standalone else None,
+            peering_name=args.peering,
+            liveness_endpoint=args.liveness,
+            memo=kopf.Memo(config=OperatorConfig.from_env(dict(os.environ))),
+        )
+    )
+    return 0
+
+
+def run_receiver(args: argparse.Namespace) -> int:
+    from kubedora.receiver.server import serve
+
+    namespace = args.namespace or _default_namespace() or "default"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(serve(args.host, args.port, namespace))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "operator":
+        return run_operator(args)
+    return run_receiver(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+"""Typed settings of the operator, read once from the environment."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class OperatorConfig(BaseModel):
+    """How the operator paces its work. Environment: KUBEDORA_<FIELD> in upper case."""
+
+    # A burst of Failure/Deployment events within this many seconds yields one recompute.
+    debounce_seconds: float = Field(default=1.0, ge=0.0)
+    # The window slides with time even when nothing changes; recompute this often.
+    resync_seconds: float = Field(default=60.0, gt=0.0)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str]) -> OperatorConfig:
+        values = {
+            name: environ[f"KUBEDORA_{name.upper()}"]
+            for name in cls.model_fields
+            if f"KUBEDORA_{name.upper()}" in environ
+        }
+        return cls.model_validate(values)

@@ -1,0 +1,123 @@
+"""Keep a Failure's status current: state, timeline, time to restore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import kopf
+from pydantic import ValidationError
+
+from kubedora.metrics.restore import effective_state, observe, restore_of, timeline_of
+from kubedora.metrics.window import format_duration
+from kubedora.models import Attribution, ConditionStatus, FailureSpec, FailureStatus
+from kubedora.models.conditions import set_condition
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change worth a Kubernetes Event."""
+
+    reason: str
+    message: str
+
+
+def attribution_from_spec(spec: FailureSpec) -> Attribution:
+    return Attribution(
+        services=list(spec.services),
+        team=spec.team,
+        env=spec.env,
+        severity=spec.severity,
+        custom_tags=list(spec.custom_tags),
+        matched_by="spec",
+    )
+
+
+def next_status(
+    spec: FailureSpec, previous: FailureStatus, generation: int | None, now: datetime
+) -> FailureStatus:
+    """The status a Failure should have, from its spec and what we observed before."""
+    # The operator keeps its own timeline only when the sender gave none.
+    observed = [] if spec.timeline else observe(previous.timeline, spec, now)
+    restore = restore_of(timeline_of(spec, observed))
+    return FailureStatus(
+        state=effective_state(spec),
+        time_to_restore_seconds=restore.ttr_seconds,
+        restored_at=restore.restored_at,
+        timeline=observed,
+        attribution=attribution_from_spec(spec),
+        conditions=set_condition(
+            previous.conditions,
+            type="Ready",
+            status=ConditionStatus.TRUE,
+            reason="Reconciled",
+            message="status reflects the current spec",
+            observed_generation=generation,
+            now=now,
+        ),
+        observed_generation=generation,
+    )
+
+
+def transition(previous: FailureStatus, current: FailureStatus) -> Transition | None:
+    if previous.state is None:
+        return None
+    was_restored = previous.time_to_restore_seconds is not None
+    is_restored = current.time_to_restore_seconds is not None
+    if is_restored and not was_restored:
+        return Transition(
+            "Restored",
+            f"restored ({current.state}); time to restore "
+            f"{format_duration(current.time_to_restore_seconds)}",
+        )
+    if was_restored and not is_restored:
+        return Transition("Reopened", f"failure is {current.state} again; time to restore hidden")
+    return None
+
+
+def invalid_status(
+    previous: FailureStatus, error: ValidationError, generation: int | None, now: datetime
+) -> FailureStatus:
+    return previous.model_copy(
+        update={
+            "conditions": set_condition(
+                previous.conditions,
+                type="Ready",
+                status=ConditionStatus.FALSE,
+                reason="InvalidSpec",
+                message=str(error),
+                observed_generation=generation,
+                now=now,
+            ),
+            "observed_generation": generation,
+        }
+    )
+
+
+async def reconcile(
+    *,
+    body: kopf.Body,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    meta: kopf.Meta,
+    patch: kopf.Patch,
+    now: datetime,
+) -> None:
+    generation: int | None = meta.get("generation")
+    previous = FailureStatus.model_validate(dict(status))
+    try:
+        parsed = FailureSpec.model_validate(dict(spec))
+    except ValidationError as error:
+        # The CRD refuses most bad input; whatever slips through is reported,
+        # not retried: retrying cannot fix a spec.
+        current = invalid_status(previous, error, generation, now)
+        patch.status.update(current.to_wire())
+        return
+    current = next_status(parsed, previous, generation, now)
+    wire = current.to_wire()
+    # On resume every object comes through again; write only what changed.
+    if wire != previous.to_wire():
+        patch.status.update(wire)
+    change = transition(previous, current)
+    if change is not None:
+        kopf.event(body, type="Normal", reason=change.reason, message=change.message)

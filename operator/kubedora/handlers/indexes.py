@@ -1,0 +1,61 @@
+"""What the scoreboard needs of each Failure and Deployment, kept in memory
+(kopf indexes), so a recompute lists nothing from the API server.
+
+Facts are derived from spec and status the same way the Failure handler
+derives its status, so a recompute never waits for a status write."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from kubedora.metrics.dora import DeploymentFact, FailureFact
+from kubedora.metrics.restore import observe, restore_of, timeline_of
+from kubedora.models import DeploymentSpec, DeploymentStatus, FailureSpec, FailureStatus
+
+
+def failure_fact(body: Mapping[str, Any]) -> FailureFact | None:
+    try:
+        spec = FailureSpec.model_validate(body.get("spec", {}))
+        status = FailureStatus.model_validate(body.get("status") or {})
+    except ValidationError:
+        # Reported on the object by its handler; it cannot be counted.
+        return None
+    # Until the handler has written its observed timeline, observe it here
+    # too; once written, observe() returns it unchanged.
+    observed = [] if spec.timeline else observe(status.timeline, spec, datetime.now(UTC))
+    restore = restore_of(timeline_of(spec, observed))
+    if status.attribution is not None and status.attribution.matched_by != "spec":
+        services, team, env = (
+            status.attribution.services,
+            status.attribution.team,
+            status.attribution.env,
+        )
+    else:
+        services, team, env = spec.services, spec.team, spec.env
+    return FailureFact(
+        source=spec.source,
+        services=tuple(services),
+        team=team,
+        env=env,
+        started_at=spec.started_at,
+        restored_at=restore.restored_at,
+        ttr_seconds=restore.ttr_seconds,
+    )
+
+
+def deployment_fact(body: Mapping[str, Any]) -> DeploymentFact | None:
+    try:
+        spec = DeploymentSpec.model_validate(body.get("spec", {}))
+        status = DeploymentStatus.model_validate(body.get("status") or {})
+    except ValidationError:
+        return None
+    return DeploymentFact(
+        service=spec.service,
+        team=spec.team or status.team,
+        env=spec.env,
+        finished_at=spec.finished_at,
+    )

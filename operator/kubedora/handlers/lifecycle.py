@@ -1,0 +1,41 @@
+"""Operator startup and cleanup: kopf settings and shared clients."""
+
+from __future__ import annotations
+
+import logging
+
+import kopf
+
+from kubedora.config import OperatorConfig
+from kubedora.handlers.runtime import Runtime, runtime_of
+from kubedora.handlers.triggers import Triggers
+from kubedora.k8s.client import connect
+
+PREFIX = "kubedora.io"
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    # Our own names everywhere, never kopf's kopf.zalando.org defaults.
+    settings.persistence.finalizer = f"{PREFIX}/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=PREFIX, key="last-handled-configuration"
+    )
+    # Only warnings become Events by themselves; notable transitions are posted
+    # explicitly, so `kubectl describe` is not flooded with routine logs.
+    settings.posting.level = logging.WARNING
+    settings.peering.name = "kubedora"
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+
+
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
+    configure(settings)
+    config = memo.get("config")
+    if not isinstance(config, OperatorConfig):
+        config = OperatorConfig()
+    memo["runtime"] = Runtime(config=config, api=await connect(), triggers=Triggers())
+
+
+async def cleanup(memo: kopf.Memo) -> None:
+    await runtime_of(memo).api.close()

@@ -1,0 +1,141 @@
+"""One loop per DoraSource: recompute its scoreboard when facts change
+(debounced), when its spec changes, and as the window slides."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import kopf
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from kubedora.handlers.runtime import Runtime
+from kubedora.k8s.client import patch_status
+from kubedora.metrics.dora import DeploymentFact, FailureFact, compute
+from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
+from kubedora.models import (
+    ConditionStatus,
+    Display,
+    DoraSourceSpec,
+    DoraSourceStatus,
+)
+from kubedora.models.conditions import set_condition
+
+RETRY_SECONDS = 5.0
+
+
+def scoreboard_status(
+    spec: DoraSourceSpec,
+    previous: DoraSourceStatus,
+    failures: Iterable[FailureFact],
+    deployments: Iterable[DeploymentFact],
+    generation: int | None,
+    now: datetime,
+) -> DoraSourceStatus:
+    try:
+        window = parse_window(spec.window)
+    except ValueError as error:
+        return previous.model_copy(
+            update={
+                "conditions": set_condition(
+                    previous.conditions,
+                    type="Ready",
+                    status=ConditionStatus.FALSE,
+                    reason="InvalidWindow",
+                    message=str(error),
+                    observed_generation=generation,
+                    now=now,
+                ),
+                "observed_generation": generation,
+            }
+        )
+    start = now - window
+    board = compute(
+        failures,
+        deployments,
+        window_start=start,
+        window_end=now,
+        sources=frozenset(spec.failure_sources),
+        scope=spec.scope,
+    )
+    summary = board.summary
+    return DoraSourceStatus(
+        window_start=start,
+        window_end=now,
+        summary=summary,
+        breakdown=board.breakdown,
+        display=Display(
+            change_failure_rate=format_ratio_percent(summary.change_failure_rate),
+            median_time_to_restore=format_duration(summary.median_time_to_restore_seconds),
+        ),
+        conditions=set_condition(
+            previous.conditions,
+            type="Ready",
+            status=ConditionStatus.TRUE,
+            reason="Computed",
+            message=(
+                f"{summary.failures} failures and {summary.deployments} deployments "
+                f"in the last {spec.window}"
+            ),
+            observed_generation=generation,
+            now=now,
+        ),
+        observed_generation=generation,
+    )
+
+
+async def run(
+    *,
+    runtime: Runtime,
+    name: str,
+    namespace: str,
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    failure_facts: kopf.Index[str, FailureFact],
+    deployment_facts: kopf.Index[str, DeploymentFact],
+    logger: kopf.Logger,
+) -> None:
+    triggers, config = runtime.triggers, runtime.config
+    seen = triggers.counter(namespace)
+    while not stopped:
+        spec = DoraSourceSpec.model_validate(dict(body.get("spec", {})))
+        previous = DoraSourceStatus.model_validate(dict(body.get("status") or {}))
+        status = scoreboard_status(
+            spec,
+            previous,
+            failure_facts.get(namespace, ()),
+            deployment_facts.get(namespace, ()),
+            body.metadata.get("generation"),
+            datetime.now(UTC),
+        )
+        try:
+            if not await patch_status(
+                runtime.api, "dorasources", namespace, name, status.to_wire()
+            ):
+                return  # deleted; kopf stops this loop too
+        except (ApiException, OSError, TimeoutError) as error:
+            logger.warning(f"could not write the scoreboard, retrying: {error}")
+            await stopped.wait(RETRY_SECONDS)
+            continue
+        seen = await _wait_for_change(runtime, namespace, seen, stopped)
+        # Let a burst of changes settle, so it costs one recompute, not many.
+        if not stopped and config.debounce_seconds > 0:
+            await stopped.wait(config.debounce_seconds)
+        seen = max(seen, triggers.counter(namespace))
+
+
+async def _wait_for_change(
+    runtime: Runtime, namespace: str, seen: int, stopped: kopf.DaemonStopped
+) -> int:
+    """Until facts in the namespace change, the resync time passes, or we stop."""
+    woken = asyncio.ensure_future(
+        runtime.triggers.wait_beyond(namespace, seen, runtime.config.resync_seconds)
+    )
+    stopping = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({woken, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        woken.cancel()
+        stopping.cancel()
+    return runtime.triggers.counter(namespace)

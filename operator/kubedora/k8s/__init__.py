@@ -1,0 +1,1 @@
+"""Thin async helpers over the Kubernetes API (kubernetes_asyncio)."""

@@ -1,0 +1,58 @@
+"""One place that knows how to reach the API server and write our status."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from kubedora.models import GROUP, VERSION
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+async def connect() -> client.ApiClient:
+    """An API client from the pod's ServiceAccount, else from $KUBECONFIG/~/.kube/config."""
+    if "KUBERNETES_SERVICE_HOST" in os.environ and "KUBECONFIG" not in os.environ:
+        config.load_incluster_config()  # type: ignore[no-untyped-call]
+        return client.ApiClient()
+    configuration = client.Configuration()
+    await config.load_kube_config(client_configuration=configuration)
+    return client.ApiClient(configuration)
+
+
+async def patch_status(
+    api: client.ApiClient, plural: str, namespace: str, name: str, status: dict[str, Any]
+) -> bool:
+    """Merge-patch the status subresource; False when the object is gone.
+
+    A merge patch carries no resourceVersion, so it cannot conflict: the
+    caller always sends the whole status it computed from current facts."""
+    objects = client.CustomObjectsApi(api)
+    try:
+        # The client's stub omits _content_type, which it accepts at run time.
+        await objects.patch_namespaced_custom_object_status(  # type: ignore[call-arg]
+            GROUP,
+            VERSION,
+            namespace,
+            plural,
+            name,
+            {"status": status},
+            _content_type=MERGE_PATCH,
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+async def api_reachable(api: client.ApiClient, timeout: float = 2.0) -> bool:
+    """Whether the API server answers at all (for readiness probes)."""
+    try:
+        await client.VersionApi(api).get_code(_request_timeout=timeout)
+    except (ApiException, OSError, TimeoutError):
+        return False
+    return True

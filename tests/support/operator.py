@@ -1,0 +1,84 @@
+"""Run `kubedora operator` as a real process against the test control plane."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class OperatorProcess:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_operator(
+    kubeconfig: Path,
+    log_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+) -> OperatorProcess:
+    port = free_port()
+    environ = {
+        **os.environ,
+        "KUBECONFIG": str(kubeconfig),
+        "KUBEDORA_DEBOUNCE_SECONDS": "0.3",
+        "KUBEDORA_RESYNC_SECONDS": "10",
+        **(env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "kubedora",
+        "operator",
+        *args,
+        "--liveness",
+        f"http://127.0.0.1:{port}/healthz",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environ
+        )
+    running = OperatorProcess(process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"operator exited with {process.returncode}:\n{running.log()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return running
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    running.stop()
+    raise RuntimeError(f"operator not live after {timeout}s:\n{running.log()}")
