@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make run`: the embedded default. Starts the local control plane unless
+# KUBECONFIG is set, applies the CRDs and samples, runs the operator and the
+# receiver (127.0.0.1:8080), prints the scoreboard, and stops on Ctrl-C.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+bin="$root/.venv/bin"
+started_cluster=false
+
+if [[ -z "${KUBECONFIG:-}" ]]; then
+  if ! bash tests/controlplane/cluster.sh status >/dev/null 2>&1; then
+    bash tests/controlplane/cluster.sh up >/dev/null
+    started_cluster=true
+  fi
+  export KUBECONFIG="$root/.cache/dev/kubeconfig"
+fi
+echo "cluster: $(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if $started_cluster; then bash tests/controlplane/cluster.sh down; fi
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+
+kubectl apply --server-side -f crds/ >/dev/null
+kubectl wait --for=condition=Established --timeout=60s \
+  crd/failures.kubedora.io crd/deployments.kubedora.io crd/dorasources.kubedora.io >/dev/null
+kubectl create namespace kubedora --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl apply -f manifests/samples/ >/dev/null
+"$bin/python" tests/controlplane/samples.py | kubectl apply -f - >/dev/null
+echo "applied the CRDs and samples to namespace kubedora"
+
+logs="$root/.cache/dev"
+mkdir -p "$logs"
+KUBEDORA_RESYNC_SECONDS=30 "$bin/kubedora" operator --namespace kubedora --standalone \
+  >"$logs/operator.log" 2>&1 &
+pids+=($!)
+"$bin/kubedora" receiver --namespace kubedora --host 127.0.0.1 --port 8080 \
+  >"$logs/receiver.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 300); do
+  if [[ -n "$(kubectl get dsrc production -n kubedora -o jsonpath='{.status.summary}' 2>/dev/null)" ]]; then
+    break
+  fi
+  sleep 0.2
+done
+echo
+kubectl get dsrc -n kubedora
+echo
+kubectl get dora -n kubedora
+cat <<TXT
+
+operator log: $logs/operator.log   receiver: http://127.0.0.1:8080 (log: $logs/receiver.log)
+KUBECONFIG=$KUBECONFIG
+Press Ctrl-C to stop.
+TXT
+wait
