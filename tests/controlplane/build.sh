@@ -22,7 +22,7 @@ ldflags="-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMi
 ldflags+=" -X $pkg.gitCommit= -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$version"
 
-echo "building the local control plane (kube-apiserver $version); a cold build takes many minutes" >&2
+echo "building the local control plane (kube-apiserver $version); the first build takes several minutes, later ones seconds" >&2
 start=$(date +%s)
 mkdir -p "$(dirname "$out")"
 go build -trimpath -ldflags "$ldflags" -o "$out.new" .

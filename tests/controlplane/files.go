@@ -10,13 +10,16 @@ import (
 	"path/filepath"
 )
 
-func prepareDataDir(dir string) (string, func(), error) {
+func prepareDataDir(dir string, keep bool) (string, func(), error) {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "kubedora-controlplane-")
 		if err != nil {
 			return "", nil, err
 		}
 		return tmp, func() { os.RemoveAll(tmp) }, nil
+	}
+	if keep {
+		return dir, func() {}, nil
 	}
 	// A fixed data dir is reused by cluster-up; stale etcd data from a crashed
 	// run would carry a different service-account key, so start clean.

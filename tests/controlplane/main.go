@@ -28,15 +28,25 @@ func run() error {
 	kubeconfigPath := flag.String("kubeconfig", "", "where to write the admin kubeconfig (default: <data-dir>/kubeconfig)")
 	token := flag.String("token", "", "static admin bearer token, group system:masters (default: random)")
 	verbosity := flag.Int("v", 0, "kube-apiserver log verbosity")
+	keepData := flag.Bool("keep-data", false, "restart on the etcd data, credentials and token an earlier run left in --data-dir")
 	flag.Parse()
 
 	started := time.Now()
-	dir, cleanup, err := prepareDataDir(*dataDir)
+	if *keepData && *dataDir == "" {
+		return fmt.Errorf("--keep-data needs --data-dir")
+	}
+	dir, cleanup, err := prepareDataDir(*dataDir, *keepData)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
 
+	pkiDir := filepath.Join(dir, "pki")
+	if *keepData && *token == "" {
+		if *token, err = readToken(pkiDir); err != nil {
+			return err
+		}
+	}
 	if *token == "" {
 		if *token, err = randomToken(); err != nil {
 			return err
@@ -51,7 +61,12 @@ func run() error {
 		*kubeconfigPath = filepath.Join(dir, "kubeconfig")
 	}
 
-	pki, err := writePKI(filepath.Join(dir, "pki"), *token)
+	var pki *pkiFiles
+	if *keepData {
+		pki, err = readPKI(pkiDir, *token)
+	} else {
+		pki, err = writePKI(pkiDir, *token)
+	}
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -106,4 +107,38 @@ func writePKI(dir, token string) (*pkiFiles, error) {
 		}
 	}
 	return files, nil
+}
+
+// readPKI reuses what writePKI left in dir, so that a restarted server keeps
+// its CA (clients' kubeconfigs stay valid) and its service-account key.
+func readPKI(dir, token string) (*pkiFiles, error) {
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return nil, fmt.Errorf("--keep-data: no credentials from an earlier run: %w", err)
+	}
+	files := &pkiFiles{
+		caPEM:             caPEM,
+		servingCertFile:   filepath.Join(dir, "serving.crt"),
+		servingKeyFile:    filepath.Join(dir, "serving.key"),
+		serviceAccountKey: filepath.Join(dir, "service-account.key"),
+		tokenFile:         filepath.Join(dir, "tokens.csv"),
+	}
+	tokens := fmt.Sprintf("%s,admin,admin,\"system:masters\"\n", token)
+	if err := os.WriteFile(files.tokenFile, []byte(tokens), 0o600); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// readToken returns the admin token an earlier run wrote.
+func readToken(dir string) (string, error) {
+	content, err := os.ReadFile(filepath.Join(dir, "tokens.csv"))
+	if err != nil {
+		return "", fmt.Errorf("--keep-data: no token from an earlier run: %w", err)
+	}
+	token, _, found := strings.Cut(string(content), ",")
+	if !found || token == "" {
+		return "", fmt.Errorf("--keep-data: malformed %s", filepath.Join(dir, "tokens.csv"))
+	}
+	return token, nil
 }

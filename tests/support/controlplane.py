@@ -45,23 +45,40 @@ def build() -> None:
     subprocess.run(["bash", str(BUILD_SCRIPT)], check=True)
 
 
-def start(workdir: Path | None = None, timeout: float = 120.0) -> ControlPlane:
-    """Build if needed, start the binary and wait for its ready line."""
+def start(
+    workdir: Path | None = None,
+    timeout: float = 120.0,
+    *,
+    port: int | None = None,
+    keep_data: bool = False,
+) -> ControlPlane:
+    """Build if needed, start the binary and wait for its ready line.
+
+    With keep_data (and the same workdir and port), a stopped control plane
+    comes back with its objects, CA and token, so existing clients reconnect."""
     build()
     workdir = workdir or Path(tempfile.mkdtemp(prefix="kubedora-tests-"))
     kubeconfig = workdir / "kubeconfig"
     log_path = workdir / "controlplane.log"
+    command = [str(BINARY), "--data-dir", str(workdir / "data"), "--kubeconfig", str(kubeconfig)]
+    if port is not None:
+        command += ["--port", str(port)]
+    if keep_data:
+        command.append("--keep-data")
     started = time.monotonic()
-    with log_path.open("wb") as log:
+    # Append: a restart keeps the earlier run's log, and the ready line is
+    # looked for only after the offset where this run starts.
+    offset = log_path.stat().st_size if log_path.exists() else 0
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [str(BINARY), "--data-dir", str(workdir / "data"), "--kubeconfig", str(kubeconfig)],
+            command,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
     deadline = started + timeout
     while time.monotonic() < deadline:
-        if READY_LINE in log_path.read_text(errors="replace"):
+        if READY_LINE in log_path.read_bytes()[offset:].decode(errors="replace"):
             return ControlPlane(kubeconfig, time.monotonic() - started, process, log_path)
         if process.poll() is not None:
             raise ControlPlaneError(
