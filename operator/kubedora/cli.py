@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,12 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--standalone", action="store_true", help="never coordinate with other operator replicas"
     )
     peering.add_argument(
-        "--peering", metavar="NAME", help="kopf peering object to elect the active replica with"
+        "--peering",
+        metavar="NAME",
+        default="kubedora",
+        help="kopf peering object that elects the active replica (default: kubedora)",
+    )
+    operator.add_argument(
+        "--priority",
+        type=int,
+        default=None,
+        help="peering priority; the highest live one works (default: random, so that "
+        "replicas never tie: kopf pauses every replica of an equal priority)",
     )
     operator.add_argument(
         "--liveness", metavar="URL", help="kopf liveness endpoint, e.g. http://0.0.0.0:8081/healthz"
     )
     operator.add_argument("--verbose", "-v", action="store_true")
+
+    metrics = commands.add_parser("metrics", help="print the DoraSource scoreboards")
+    where = metrics.add_mutually_exclusive_group()
+    where.add_argument("--namespace", "-n", help="namespace (default: the kubeconfig's)")
+    where.add_argument("--all-namespaces", "-A", action="store_true")
+    metrics.add_argument("--source", metavar="NAME", help="only the DoraSource of that name")
+    metrics.add_argument("--output", "-o", choices=["table", "json"], default="table")
+    metrics.add_argument(
+        "--breakdown", action="store_true", help="also the rows per service, team and env"
+    )
 
     receiver = commands.add_parser("receiver", help="run the webhook receiver")
     receiver.add_argument("--host", default=os.environ.get("KUBEDORA_RECEIVER_HOST", "127.0.0.1"))
@@ -76,7 +97,8 @@ def run_operator(args: argparse.Namespace) -> int:
             clusterwide=args.all_namespaces,
             namespaces=namespaces,
             standalone=True if args.standalone else None,
-            peering_name=args.peering,
+            peering_name=None if args.standalone else args.peering,
+            priority=args.priority if args.priority is not None else secrets.randbelow(2**31),
             liveness_endpoint=args.liveness,
             memo=kopf.Memo(config=OperatorConfig.from_env(dict(os.environ))),
         )
@@ -93,10 +115,41 @@ def run_receiver(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_metrics(args: argparse.Namespace) -> int:
+    from kubedora.k8s.client import list_dorasources
+    from kubedora.views import Scoreboard, render_json, render_table
+
+    async def fetch() -> list[Scoreboard]:
+        items = await list_dorasources(
+            None if args.all_namespaces else args.namespace, all_namespaces=args.all_namespaces
+        )
+        return [
+            Scoreboard.model_validate(
+                {
+                    "namespace": item["metadata"]["namespace"],
+                    "name": item["metadata"]["name"],
+                    "spec": item.get("spec") or {},
+                    "status": item.get("status") or {},
+                }
+            )
+            for item in items
+            if args.source is None or item["metadata"]["name"] == args.source
+        ]
+
+    boards = asyncio.run(fetch())
+    if args.output == "json":
+        print(render_json(boards))
+    else:
+        print(render_table(boards, breakdown=args.breakdown))
+    return 0 if boards or args.source is None else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "operator":
         return run_operator(args)
+    if args.command == "metrics":
+        return run_metrics(args)
     return run_receiver(args)
 
 

@@ -56,3 +56,25 @@ async def api_reachable(api: client.ApiClient, timeout: float = 2.0) -> bool:
     except (ApiException, OSError, TimeoutError):
         return False
     return True
+
+
+async def list_dorasources(
+    namespace: str | None, *, all_namespaces: bool = False
+) -> list[dict[str, Any]]:
+    """DoraSources of one namespace (default: the kubeconfig's) or of all."""
+    api = await connect()
+    try:
+        objects = client.CustomObjectsApi(api)
+        if all_namespaces:
+            found = await objects.list_cluster_custom_object(GROUP, VERSION, "dorasources")
+        else:
+            if namespace is None:
+                _, active = config.list_kube_config_contexts()
+                namespace = ((active or {}).get("context") or {}).get("namespace") or "default"
+            found = await objects.list_namespaced_custom_object(
+                GROUP, VERSION, namespace, "dorasources"
+            )
+    finally:
+        await api.close()
+    items: list[dict[str, Any]] = found["items"]
+    return sorted(items, key=lambda i: (i["metadata"]["namespace"], i["metadata"]["name"]))

@@ -1,0 +1,70 @@
+"""`kubedora metrics`: the scoreboard as a table and as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from kubedora.views import Scoreboard, render_json, render_table
+
+
+def board(name: str, summary: dict[str, object] | None, **status: object) -> Scoreboard:
+    return Scoreboard.model_validate(
+        {
+            "namespace": "kubedora",
+            "name": name,
+            "spec": {"window": "7d"},
+            "status": {**({"summary": summary} if summary else {}), **status},
+        }
+    )
+
+
+FIGURES = {
+    "deployments": 40,
+    "failures": 3,
+    "restoredFailures": 2,
+    "changeFailureRate": 0.075,
+    "medianTimeToRestoreSeconds": 1830.0,
+}
+READY = [
+    {
+        "type": "Ready",
+        "status": "True",
+        "reason": "Computed",
+        "lastTransitionTime": "2026-11-26T10:00:00Z",
+    }
+]
+
+
+def test_the_table_shows_each_figure_formatted() -> None:
+    table = render_table([board("prod", FIGURES, conditions=READY), board("fresh", None)])
+    header, prod, fresh = table.splitlines()
+    assert header.split() == [
+        "NAMESPACE", "NAME", "WINDOW", "DEPLOYMENTS", "FAILURES", "RESTORED", "CFR",
+        "MEDIAN", "TTR", "READY",
+    ]  # fmt: skip
+    assert prod.split() == ["kubedora", "prod", "7d", "40", "3", "2", "7.5%", "30m30s", "True"]
+    assert fresh.split() == ["kubedora", "fresh", "7d", "-", "-", "-", "-", "-", "Unknown"]
+
+
+def test_no_rate_is_a_dash_not_zero() -> None:
+    summary = {"deployments": 0, "failures": 2, "restoredFailures": 0}
+    row = render_table([board("b", summary)]).splitlines()[1].split()
+    assert row[3:8] == ["0", "2", "0", "-", "-"]
+
+
+def test_the_breakdown_lists_rows_per_board() -> None:
+    rows = [{"dimension": "service", "key": "checkout", **FIGURES}]
+    table = render_table([board("prod", FIGURES, breakdown=rows)], breakdown=True)
+    assert "kubedora/prod by service, team and env:" in table
+    assert table.splitlines()[-1].split()[:3] == ["service", "checkout", "40"]
+
+
+def test_json_keeps_the_machine_figures() -> None:
+    parsed = json.loads(render_json([board("prod", FIGURES, conditions=READY)]))
+    assert parsed[0]["summary"]["changeFailureRate"] == 0.075
+    assert parsed[0]["window"] == "7d"
+    assert parsed[0]["name"] == "prod"
+
+
+def test_nothing_found_says_so() -> None:
+    assert render_table([]) == "No DoraSources found."
