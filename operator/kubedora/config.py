@@ -12,6 +12,8 @@ class OperatorConfig(BaseModel):
     debounce_seconds: float = Field(default=1.0, ge=0.0)
     # The window slides with time even when nothing changes; recompute this often.
     resync_seconds: float = Field(default=60.0, gt=0.0)
+    # How long a silent operator replica keeps its claim before another takes over.
+    peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
 
     @classmethod
     def from_env(cls, environ: dict[str, str]) -> OperatorConfig:

@@ -14,7 +14,7 @@ from kubedora.k8s.client import connect
 PREFIX = "kubedora.io"
 
 
-def configure(settings: kopf.OperatorSettings) -> None:
+def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
     # Our own names everywhere, never kopf's kopf.zalando.org defaults.
     settings.persistence.finalizer = f"{PREFIX}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
@@ -24,16 +24,21 @@ def configure(settings: kopf.OperatorSettings) -> None:
     # Only warnings become Events by themselves; notable transitions are posted
     # explicitly, so `kubectl describe` is not flooded with routine logs.
     settings.posting.level = logging.WARNING
-    settings.peering.name = "kubedora"
+    # A dead replica's peering entry expires after this; a stopped one leaves
+    # at once. The survivor resumes then.
+    settings.peering.lifetime = int(config.peering_lifetime_seconds)
+    # Resources are found once at startup: no cluster-wide CRD watch, so the
+    # operator needs no RBAC on apiextensions.
+    settings.scanning.disabled = True
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
 
 
 async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
-    configure(settings)
     config = memo.get("config")
     if not isinstance(config, OperatorConfig):
         config = OperatorConfig()
+    configure(settings, config)
     memo["runtime"] = Runtime(config=config, api=await connect(), triggers=Triggers())
 
 
