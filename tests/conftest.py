@@ -56,7 +56,7 @@ def custom_objects(api_client: client.ApiClient) -> client.CustomObjectsApi:
 @pytest.fixture(scope="session")
 def crds(api_client: client.ApiClient) -> list[str]:
     """Every CRD in crds/, applied and Established."""
-    return apply_crds(api_client, sorted(CRDS_DIR.glob("*.yaml")))
+    return apply_crds(api_client, sorted(CRDS_DIR.glob("*.kubedora.io.yaml")))
 
 
 @pytest.fixture

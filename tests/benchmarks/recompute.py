@@ -119,7 +119,7 @@ def on_cluster(n: int) -> None:
     plane = controlplane.start(work)
     try:
         api = config.new_client_from_config(config_file=str(plane.kubeconfig))
-        apply_crds(api, sorted(Path("crds").glob("*.yaml")))
+        apply_crds(api, sorted(Path("crds").glob("*.kubedora.io.yaml")))
         namespace = unique_name("bench")
         core = client.CoreV1Api(api)
         core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))

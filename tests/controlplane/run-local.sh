@@ -26,12 +26,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-kubectl apply --server-side -f crds/ >/dev/null
+kubectl apply --server-side -k crds/ >/dev/null
 kubectl wait --for=condition=Established --timeout=60s \
   crd/failures.kubedora.io crd/deployments.kubedora.io crd/dorasources.kubedora.io >/dev/null
 kubectl create namespace kubedora --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl apply -f manifests/samples/ >/dev/null
-"$bin/python" tests/controlplane/samples.py | kubectl apply -f - >/dev/null
+kubectl apply -f manifests/samples/dorasource.yaml -f manifests/samples/catalog.yaml >/dev/null
+"$bin/python" tests/controlplane/samples.py | kubectl apply -n kubedora -f - >/dev/null
 echo "applied the CRDs and samples to namespace kubedora"
 
 logs="$root/.cache/dev"

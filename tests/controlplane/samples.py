@@ -1,105 +1,43 @@
-"""Print sample Deployments and Failures, timed relative to now, so that the
-sample scoreboard of `make run` is never empty however old the checkout is."""
+"""Print manifests/samples/history.yaml with every timestamp shifted so that
+the latest lands an hour ago: the sample scoreboard of `make run` is never
+empty, however old the checkout."""
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import yaml
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+HISTORY = Path(__file__).resolve().parents[2] / "manifests" / "samples" / "history.yaml"
+TIME_FIELDS = ("startedAt", "finishedAt", "at")
 
 
-def at(days: float = 0, hours: float = 0, minutes: float = 0) -> str:
-    moment = NOW - timedelta(days=days, hours=hours, minutes=minutes)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def obj(kind: str, name: str, spec: dict[str, object]) -> dict[str, object]:
-    return {
-        "apiVersion": "kubedora.io/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name, "namespace": "kubedora"},
-        "spec": spec,
-    }
+def walk(node: Any, visit: Any) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in TIME_FIELDS and isinstance(value, str):
+                node[key] = visit(value)
+            else:
+                walk(value, visit)
+    elif isinstance(node, list):
+        for item in node:
+            walk(item, visit)
 
 
 def main() -> None:
-    docs = []
-    for i, (service, days) in enumerate(
-        [
-            ("checkout", 1),
-            ("checkout", 3),
-            ("checkout", 6),
-            ("checkout", 9),
-            ("checkout", 14),
-            ("checkout", 20),
-            ("payments", 2),
-            ("payments", 8),
-            ("payments", 16),
-            ("search", 4),
-        ]
-    ):
-        docs.append(
-            obj(
-                "Deployment",
-                f"{service}-{i}",
-                {
-                    "service": service,
-                    "env": "prod",
-                    "version": f"1.{i}.0",
-                    "startedAt": at(days=days, minutes=8),
-                    "finishedAt": at(days=days),
-                },
-            )
-        )
-    docs.append(
-        obj(
-            "Failure",
-            "checkout-latency",
-            {
-                "services": ["checkout"],
-                "team": "shop",
-                "env": "prod",
-                "severity": "SEV-2",
-                "name": "checkout p99 latency above 2s",
-                "startedAt": at(days=3, hours=-1),
-                "finishedAt": at(days=3, hours=-2),
-            },
-        )
-    )
-    docs.append(
-        obj(
-            "Failure",
-            "payments-errors",
-            {
-                "services": ["payments"],
-                "team": "billing",
-                "env": "prod",
-                "severity": "SEV-1",
-                "name": "card payments failing",
-                "startedAt": at(days=8, hours=-1),
-                "state": "stable",
-                "timeline": [
-                    {"state": "active", "at": at(days=8, hours=-1)},
-                    {"state": "stable", "at": at(days=8, hours=-1, minutes=-25)},
-                ],
-            },
-        )
-    )
-    docs.append(
-        obj(
-            "Failure",
-            "search-outage",
-            {
-                "services": ["search"],
-                "env": "prod",
-                "name": "search index unavailable",
-                "startedAt": at(hours=2),
-            },
-        )
-    )
-    print(yaml.safe_dump_all(docs, sort_keys=False), end="")
+    docs = [doc for doc in yaml.safe_load_all(HISTORY.read_text()) if doc]
+    stamps: list[datetime] = []
+    walk(docs, lambda text: stamps.append(parse(text)) or text)
+    shift = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1) - max(stamps)
+    walk(docs, lambda text: (parse(text) + shift).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    yaml.safe_dump_all(docs, sys.stdout, sort_keys=False)
 
 
 if __name__ == "__main__":
