@@ -9,7 +9,7 @@ CONTROLPLANE := .cache/bin/kube-controlplane
 DEV_KUBECONFIG := .cache/dev/kubeconfig
 PYTEST_ARGS ?=
 
-.PHONY: help install controlplane test lint typecheck check crds run cluster-up cluster-down deploy
+.PHONY: help install controlplane test lint typecheck check crds run cluster-up cluster-down deploy image e2e-kind
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -50,5 +50,13 @@ cluster-down: ## stop the local control plane
 run: install ## the embedded default: control plane, CRDs, samples, operator and receiver
 	bash tests/controlplane/run-local.sh
 
+IMAGE ?= kubedora:0.1.0
+
 deploy: ## kubectl apply -k manifests/ to the current context
 	kubectl apply -k manifests/
+
+image: ## build the container image (needs a Docker engine)
+	docker build -t $(IMAGE) .
+
+e2e-kind: image ## on a machine with Docker and kind: deploy to a kind cluster and send a webhook
+	bash tests/e2e/kind.sh $(IMAGE)

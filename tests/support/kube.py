@@ -66,3 +66,27 @@ def _established(ext: client.ApiextensionsV1Api, name: str) -> bool:
     crd = ext.read_custom_resource_definition(name)
     conditions = (crd.status and crd.status.conditions) or []
     return any(c.type == "Established" and c.status == "True" for c in conditions)
+
+
+def token_kubeconfig(admin_kubeconfig: Path, token: str, path: Path) -> Path:
+    """A kubeconfig for the same server and CA as the admin's, with another token."""
+    config = yaml.safe_load(admin_kubeconfig.read_text())
+    for user in config["users"]:
+        user["user"] = {"token": token}
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def service_account_token(
+    api: client.ApiClient, namespace: str, name: str, seconds: int = 3600
+) -> str:
+    """A token for the ServiceAccount from the TokenRequest API."""
+    issued = client.CoreV1Api(api).create_namespaced_service_account_token(
+        name,
+        namespace,
+        client.AuthenticationV1TokenRequest(
+            spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=seconds)
+        ),
+    )
+    token: str = issued.status.token
+    return token
