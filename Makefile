@@ -52,7 +52,12 @@ run: install ## the embedded default: control plane, CRDs, samples, operator and
 
 IMAGE ?= kubedora:0.1.0
 
-deploy: ## kubectl apply -k manifests/ to the current context
+deploy: ## install manifests/ into the current context (CRDs first, then the rest)
+	kubectl apply --server-side -k crds/
+	kubectl apply -f manifests/peering.yaml || true
+	kubectl wait --for=condition=Established --timeout=60s \
+	  crd/failures.kubedora.io crd/deployments.kubedora.io crd/dorasources.kubedora.io \
+	  crd/clusterkopfpeerings.kopf.dev
 	kubectl apply -k manifests/
 
 image: ## build the container image (needs a Docker engine)
