@@ -4,6 +4,14 @@ The single source of truth for crds/*.yaml (see crdgen). Imports nothing
 internal outside this package."""
 
 from kubedora.models.base import Condition, ConditionStatus, GitInfo, KubeModel, SecretRef
+from kubedora.models.datadog import (
+    DoraDeploymentAttributes,
+    DoraDeploymentRequest,
+    DoraFailureAttributes,
+    DoraFailureRequest,
+    DoraGit,
+    from_unix,
+)
 from kubedora.models.deployment import DeploymentSpec, DeploymentStatus
 from kubedora.models.dorasource import (
     BreakdownRow,
@@ -24,6 +32,14 @@ from kubedora.models.failure import (
     PagerDutyContext,
     TimelineEntry,
 )
+from kubedora.models.pagerduty import (
+    PagerDutyClient,
+    PagerDutyEvent,
+    PagerDutyIncident,
+    PagerDutyIncidentReference,
+    PagerDutyReference,
+    PagerDutyWebhook,
+)
 
 GROUP = "kubedora.io"
 VERSION = "v1alpha1"
@@ -41,6 +57,11 @@ __all__ = [
     "DeploymentStatus",
     "Dimension",
     "Display",
+    "DoraDeploymentAttributes",
+    "DoraDeploymentRequest",
+    "DoraFailureAttributes",
+    "DoraFailureRequest",
+    "DoraGit",
     "DoraSourceSpec",
     "DoraSourceStatus",
     "FailureSource",
@@ -50,9 +71,16 @@ __all__ = [
     "Figures",
     "GitInfo",
     "KubeModel",
+    "PagerDutyClient",
     "PagerDutyContext",
+    "PagerDutyEvent",
+    "PagerDutyIncident",
+    "PagerDutyIncidentReference",
+    "PagerDutyReference",
     "PagerDutySettings",
+    "PagerDutyWebhook",
     "Scope",
     "SecretRef",
     "TimelineEntry",
+    "from_unix",
 ]

@@ -9,17 +9,22 @@ import signal
 
 from aiohttp import web
 
-from kubedora.k8s.client import api_reachable, connect
+from kubedora.k8s.client import connect
+from kubedora.receiver import logs
 from kubedora.receiver.app import create_app
+from kubedora.receiver.settings import ReceiverSettings
 
 log = logging.getLogger("kubedora.receiver")
 
 
 async def serve(host: str, port: int, namespace: str) -> None:
+    logs.configure()
     api = await connect()
     try:
-        app = create_app(readiness=lambda: api_reachable(api))
-        runner = web.AppRunner(app, access_log=log)
+        app = create_app(api, ReceiverSettings(namespace=namespace))
+        # No access log: every request that reaches a route logs one JSON
+        # line of its own, with the ids an access log would not have.
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

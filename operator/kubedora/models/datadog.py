@@ -1,0 +1,120 @@
+"""Request bodies of Datadog's DORA Metrics API (v2), as kubedora accepts them.
+
+`POST /api/v2/dora/deployment` and `POST /api/v2/dora/failure` both take
+`{"data": {"attributes": {...}}}` with snake_case attribute names.
+Timestamps are Unix integers in seconds, milliseconds or nanoseconds, told
+apart by magnitude. Unknown attributes are ignored, as Datadog does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from kubedora.models.base import Tag
+from kubedora.models.deployment import DEPLOYMENT_ID_PATTERN
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A seconds value this large would be after the year 5138; so would a
+# milliseconds value of 1e14 or a microseconds value of 1e17.
+_SECONDS_BELOW = 10**11
+_MILLIS_BELOW = 10**14
+_MICROS_BELOW = 10**17
+_NANOS_BELOW = 10**20
+
+
+def from_unix(value: object) -> datetime:
+    """A UTC datetime from a Unix timestamp in s, ms, µs or ns (by magnitude)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(  # noqa: TRY004  (pydantic reports ValueError as a validation error)
+            "must be an integer Unix timestamp in seconds, milliseconds or nanoseconds"
+        )
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("must be an integer, not a fraction")
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive Unix timestamp")
+    if number < _SECONDS_BELOW:
+        micros = number * 1_000_000
+    elif number < _MILLIS_BELOW:
+        micros = number * 1_000
+    elif number < _MICROS_BELOW:
+        micros = number
+    elif number < _NANOS_BELOW:
+        micros = number // 1_000
+    else:
+        raise ValueError("is too large for a Unix timestamp in nanoseconds")
+    return _EPOCH + timedelta(microseconds=micros)
+
+
+UnixTime = Annotated[datetime, BeforeValidator(from_unix)]
+DatadogId = Annotated[str, Field(pattern=DEPLOYMENT_ID_PATTERN)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _DatadogModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class DoraGit(_DatadogModel):
+    repository_url: Annotated[str, Field(min_length=1, max_length=2048)]
+    # As GitInfo stores it: an abbreviated or full hex commit id.
+    commit_sha: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{7,64}$")]
+
+
+class DoraDeploymentAttributes(_DatadogModel):
+    service: NonEmpty
+    started_at: UnixTime
+    finished_at: UnixTime
+    env: str | None = None
+    team: str | None = None
+    version: str | None = None
+    id: DatadogId | None = None
+    git: DoraGit | None = None
+    custom_tags: list[Tag] | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _finished_after_started(self) -> Self:
+        if self.finished_at < self.started_at:
+            raise ValueError("finished_at must not be before started_at")
+        return self
+
+
+class DoraFailureAttributes(_DatadogModel):
+    services: list[NonEmpty] | None = None
+    team: str | None = None
+    started_at: UnixTime
+    finished_at: UnixTime | None = None
+    name: str | None = None
+    severity: str | None = None
+    env: str | None = None
+    version: str | None = None
+    id: DatadogId | None = None
+    git: DoraGit | None = None
+    custom_tags: list[Tag] | None = Field(default=None, max_length=100)
+
+    @model_validator(mode="after")
+    def _identified_and_ordered(self) -> Self:
+        if not self.services and not self.team:
+            raise ValueError("services or team is required")
+        if self.finished_at is not None and self.finished_at < self.started_at:
+            raise ValueError("finished_at must not be before started_at")
+        return self
+
+
+class DoraDeploymentData(_DatadogModel):
+    attributes: DoraDeploymentAttributes
+
+
+class DoraFailureData(_DatadogModel):
+    attributes: DoraFailureAttributes
+
+
+class DoraDeploymentRequest(_DatadogModel):
+    data: DoraDeploymentData
+
+
+class DoraFailureRequest(_DatadogModel):
+    data: DoraFailureData

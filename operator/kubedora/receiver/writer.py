@@ -1,0 +1,118 @@
+"""Turn parsed events into stored Failures and Deployments.
+
+The decisions are the pure functions of `incidents` and `datadog`; this
+module reads, applies them and writes, through k8s.objects.upsert."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from kubernetes_asyncio import client
+from pydantic import ValidationError
+
+from kubedora.k8s.upsert import Build, Object, Upserted, upsert
+from kubedora.models import (
+    DeploymentSpec,
+    DoraDeploymentAttributes,
+    DoraFailureAttributes,
+    FailureSpec,
+)
+from kubedora.receiver import datadog, incidents
+from kubedora.receiver.locks import KeyedLock
+from kubedora.receiver.pagerduty import IncidentEvent, Stamp
+from kubedora.receiver.wire import SOURCE_LABEL, custom_object
+
+_Spec = TypeVar("_Spec", FailureSpec, DeploymentSpec)
+
+FAILURES = "failures"
+DEPLOYMENTS = "deployments"
+
+
+class Writer:
+    def __init__(self, api: client.ApiClient, namespace: str, *, timeout: float) -> None:
+        self._api = api
+        self._namespace = namespace
+        self._timeout = timeout
+        self._locks = KeyedLock()
+
+    async def incident(self, event: IncidentEvent, env: str | None) -> Upserted:
+        name = incidents.failure_name(event.incident_id)
+
+        def build(stored: Object | None) -> Object | None:
+            current = _incident_failure(stored)
+            updated = incidents.apply(current, event, env)
+            if updated is None or updated == current:
+                return None
+            stamp = updated.context
+            return custom_object(
+                "Failure",
+                name,
+                updated.spec,
+                base=stored,
+                annotations={incidents.CONTEXT_ANNOTATION: stamp.encode()} if stamp else None,
+                labels={SOURCE_LABEL: "pagerduty"},
+            )
+
+        # A trigger is almost always a new incident: create without reading.
+        first = event.event_type == "incident.triggered"
+        return await self._upsert(FAILURES, name, build, create_first=first)
+
+    async def deployment(self, attributes: DoraDeploymentAttributes) -> Upserted:
+        name = datadog.deployment_name(attributes)
+        spec = datadog.deployment_spec(attributes)
+
+        def build(stored: Object | None) -> Object | None:
+            if stored is not None and _parsed(DeploymentSpec, stored) == spec:
+                return None
+            return custom_object(
+                "Deployment", name, spec, base=stored, labels={SOURCE_LABEL: "api"}
+            )
+
+        return await self._upsert(DEPLOYMENTS, name, build, create_first=True)
+
+    async def failure(self, attributes: DoraFailureAttributes) -> Upserted:
+        name = datadog.failure_name(attributes)
+
+        def build(stored: Object | None) -> Object | None:
+            previous = _parsed(FailureSpec, stored)
+            spec = datadog.failure_spec(previous, attributes)
+            if spec == previous:
+                return None
+            return custom_object("Failure", name, spec, base=stored, labels={SOURCE_LABEL: "api"})
+
+        return await self._upsert(FAILURES, name, build)
+
+    async def _upsert(
+        self, plural: str, name: str, build: Build, *, create_first: bool = False
+    ) -> Upserted:
+        async with self._locks.hold(f"{plural}/{name}"):
+            return await upsert(
+                self._api,
+                plural=plural,
+                namespace=self._namespace,
+                name=name,
+                build=build,
+                create_first=create_first,
+                timeout=self._timeout,
+            )
+
+
+def _parsed(model: type[_Spec], stored: Object | None) -> _Spec | None:
+    if stored is None:
+        return None
+    try:
+        return model.model_validate(stored.get("spec") or {})
+    except ValidationError:
+        # A spec we cannot read (written by hand, or by a newer kubedora):
+        # rebuild it from the event rather than refuse a valid delivery.
+        return None
+
+
+def _incident_failure(stored: Object | None) -> incidents.IncidentFailure | None:
+    spec = _parsed(FailureSpec, stored)
+    if stored is None or spec is None:
+        return None
+    annotations = (stored.get("metadata") or {}).get("annotations") or {}
+    encoded = annotations.get(incidents.CONTEXT_ANNOTATION)
+    stamp = Stamp.decode(encoded) if isinstance(encoded, str) else None
+    return incidents.IncidentFailure(spec=spec, context=stamp)
