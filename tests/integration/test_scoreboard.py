@@ -3,6 +3,7 @@ API server, for every rule of the semantics."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -255,16 +256,14 @@ def test_state_edits_are_observed_into_the_timeline(
     core_v1: client.CoreV1Api,
     namespace: str,
 ) -> None:
+    # Timed from this test's own clock: the module's NOW is as old as the run.
+    started = datetime.now(UTC) - timedelta(minutes=10)
     create(
         custom_objects,
         namespace,
         "Failure",
         "f",
-        {
-            "services": ["checkout"],
-            "startedAt": rfc3339(ago(minutes=10)),
-            "state": "active",
-        },
+        {"services": ["checkout"], "startedAt": rfc3339(started), "state": "active"},
     )
 
     def failure_status() -> dict[str, Any]:

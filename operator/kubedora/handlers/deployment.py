@@ -1,4 +1,5 @@
-"""Keep a Deployment's (kubedora.io) status current."""
+"""Keep a Deployment's (kubedora.io) status current: its team is its own, or
+the catalog team of its service."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from datetime import datetime
 import kopf
 from pydantic import ValidationError
 
+from kubedora.matching import CatalogLookup, deployment_team
 from kubedora.models import ConditionStatus, DeploymentSpec, DeploymentStatus
 from kubedora.models.conditions import set_condition
 
 
 def next_status(
-    spec: DeploymentSpec, previous: DeploymentStatus, generation: int | None, now: datetime
+    spec: DeploymentSpec,
+    previous: DeploymentStatus,
+    generation: int | None,
+    now: datetime,
+    *,
+    catalog: CatalogLookup,
 ) -> DeploymentStatus:
     return DeploymentStatus(
-        team=spec.team,
+        team=deployment_team(spec, catalog),
         conditions=set_condition(
             previous.conditions,
             type="Ready",
@@ -30,7 +37,13 @@ def next_status(
 
 
 async def reconcile(
-    *, spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, patch: kopf.Patch, now: datetime
+    *,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    meta: kopf.Meta,
+    patch: kopf.Patch,
+    now: datetime,
+    catalog: CatalogLookup,
 ) -> None:
     generation: int | None = meta.get("generation")
     previous = DeploymentStatus.model_validate(dict(status))
@@ -52,7 +65,7 @@ async def reconcile(
             ).to_wire()
         )
         return
-    wire = next_status(parsed, previous, generation, now).to_wire()
+    wire = next_status(parsed, previous, generation, now, catalog=catalog).to_wire()
     # On resume every object comes through again; write only what changed.
     if wire != previous.to_wire():
         patch.status.update(wire)

@@ -1,4 +1,5 @@
-"""Keep a Failure's status current: state, timeline, time to restore."""
+"""Keep a Failure's status current: state, timeline, time to restore, and
+where it counts (its attribution to catalog services and a team)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import datetime
 import kopf
 from pydantic import ValidationError
 
+from kubedora.matching import CatalogLookup, attribute_failure
 from kubedora.metrics.restore import effective_state, observe, restore_of, timeline_of
 from kubedora.metrics.window import format_duration
-from kubedora.models import Attribution, ConditionStatus, FailureSpec, FailureStatus
+from kubedora.models import ConditionStatus, FailureSpec, FailureStatus
 from kubedora.models.conditions import set_condition
 
 
@@ -22,19 +24,13 @@ class Transition:
     message: str
 
 
-def attribution_from_spec(spec: FailureSpec) -> Attribution:
-    return Attribution(
-        services=list(spec.services),
-        team=spec.team,
-        env=spec.env,
-        severity=spec.severity,
-        custom_tags=list(spec.custom_tags),
-        matched_by="spec",
-    )
-
-
 def next_status(
-    spec: FailureSpec, previous: FailureStatus, generation: int | None, now: datetime
+    spec: FailureSpec,
+    previous: FailureStatus,
+    generation: int | None,
+    now: datetime,
+    *,
+    catalog: CatalogLookup,
 ) -> FailureStatus:
     """The status a Failure should have, from its spec and what we observed before."""
     # The operator keeps its own timeline only when the sender gave none.
@@ -45,7 +41,7 @@ def next_status(
         time_to_restore_seconds=restore.ttr_seconds,
         restored_at=restore.restored_at,
         timeline=observed,
-        attribution=attribution_from_spec(spec),
+        attribution=attribute_failure(spec, previous.attribution, catalog),
         conditions=set_condition(
             previous.conditions,
             type="Ready",
@@ -102,6 +98,7 @@ async def reconcile(
     meta: kopf.Meta,
     patch: kopf.Patch,
     now: datetime,
+    catalog: CatalogLookup,
 ) -> None:
     generation: int | None = meta.get("generation")
     previous = FailureStatus.model_validate(dict(status))
@@ -113,7 +110,7 @@ async def reconcile(
         current = invalid_status(previous, error, generation, now)
         patch.status.update(current.to_wire())
         return
-    current = next_status(parsed, previous, generation, now)
+    current = next_status(parsed, previous, generation, now, catalog=catalog)
     wire = current.to_wire()
     # On resume every object comes through again; write only what changed.
     if wire != previous.to_wire():

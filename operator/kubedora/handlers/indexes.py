@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kubedora.matching import SPEC
 from kubedora.metrics.dora import DeploymentFact, FailureFact
 from kubedora.metrics.restore import observe, restore_of, timeline_of
 from kubedora.models import DeploymentSpec, DeploymentStatus, FailureSpec, FailureStatus
@@ -28,14 +29,15 @@ def failure_fact(body: Mapping[str, Any]) -> FailureFact | None:
     # too; once written, observe() returns it unchanged.
     observed = [] if spec.timeline else observe(status.timeline, spec, datetime.now(UTC))
     restore = restore_of(timeline_of(spec, observed))
-    if status.attribution is not None and status.attribution.matched_by != "spec":
-        services, team, env = (
-            status.attribution.services,
-            status.attribution.team,
-            status.attribution.env,
-        )
+    attribution = status.attribution
+    if attribution is not None and attribution.matched_by != SPEC:
+        # Matched to the catalog: count it where its status says.
+        services, team, env = attribution.services, attribution.team, attribution.env
     else:
-        services, team, env = spec.services, spec.team, spec.env
+        # The spec's own values; a team the catalog filled in counts as
+        # deployments' do, until the spec names one itself.
+        catalog_team = attribution.team if attribution is not None else None
+        services, team, env = spec.services, spec.team or catalog_team, spec.env
     return FailureFact(
         source=spec.source,
         services=tuple(services),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import kopf
 from kubernetes_asyncio import client
 
+from kubedora.catalog import CatalogMemory
 from kubedora.config import OperatorConfig
+from kubedora.handlers.rematch import Rematcher
 from kubedora.handlers.triggers import Triggers
 
 
@@ -16,6 +18,9 @@ class Runtime:
     config: OperatorConfig
     api: client.ApiClient
     triggers: Triggers
+    # The catalog entries last seen, to tell what an edit changed.
+    catalog: CatalogMemory = field(default_factory=CatalogMemory)
+    rematcher: Rematcher = field(default_factory=Rematcher)
 
 
 def runtime_of(memo: kopf.Memo) -> Runtime:

@@ -4,6 +4,7 @@ The single source of truth for crds/*.yaml (see crdgen). Imports nothing
 internal outside this package."""
 
 from kubedora.models.base import Condition, ConditionStatus, GitInfo, KubeModel, SecretRef
+from kubedora.models.catalog import CatalogEntry, CatalogSource
 from kubedora.models.datadog import (
     DoraDeploymentAttributes,
     DoraDeploymentRequest,
@@ -51,6 +52,8 @@ __all__ = [
     "VERSION",
     "Attribution",
     "BreakdownRow",
+    "CatalogEntry",
+    "CatalogSource",
     "Condition",
     "ConditionStatus",
     "DeploymentSpec",

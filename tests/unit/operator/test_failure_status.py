@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kubedora.handlers.failure import next_status, transition
+from kubedora.handlers import failure
+from kubedora.handlers.failure import transition
+from kubedora.matching import EMPTY_CATALOG
 from kubedora.models import FailureSpec, FailureState, FailureStatus
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def next_status(
+    spec: FailureSpec, previous: FailureStatus, generation: int | None, now: datetime
+) -> FailureStatus:
+    return failure.next_status(spec, previous, generation, now, catalog=EMPTY_CATALOG)
 
 
 def spec(**fields: object) -> FailureSpec:

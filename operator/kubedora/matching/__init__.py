@@ -1,0 +1,63 @@
+"""Matching failures and deployments to the service catalog: pure functions,
+no I/O. The catalog reaches them through the CatalogLookup protocol."""
+
+from kubedora.matching.dependencies import deployment_dependencies, failure_dependencies
+from kubedora.matching.keys import (
+    CatalogKey,
+    normalize_name,
+    normalize_pagerduty_url,
+    service_key,
+    team_key,
+    url_key,
+)
+from kubedora.matching.lookup import (
+    EMPTY_CATALOG,
+    CatalogLookup,
+    StaticCatalog,
+    entry_keys,
+    entry_order,
+)
+from kubedora.matching.rules import (
+    MONITOR,
+    PAGERDUTY,
+    RULES,
+    SERVICE_NAME,
+    SERVICE_NAME_AS_TEAM,
+    SERVICE_URL,
+    SPEC,
+    TEAM_NAME,
+    agreed_team,
+    attribute_failure,
+    deployment_team,
+)
+from kubedora.matching.tags import catalog_tags, merge_tags, monitor_evidence
+
+__all__ = [
+    "EMPTY_CATALOG",
+    "MONITOR",
+    "PAGERDUTY",
+    "RULES",
+    "SERVICE_NAME",
+    "SERVICE_NAME_AS_TEAM",
+    "SERVICE_URL",
+    "SPEC",
+    "TEAM_NAME",
+    "CatalogKey",
+    "CatalogLookup",
+    "StaticCatalog",
+    "agreed_team",
+    "attribute_failure",
+    "catalog_tags",
+    "deployment_dependencies",
+    "deployment_team",
+    "entry_keys",
+    "entry_order",
+    "failure_dependencies",
+    "merge_tags",
+    "monitor_evidence",
+    "normalize_name",
+    "normalize_pagerduty_url",
+    "service_key",
+    "team_key",
+    "url_key",
+]

@@ -1,0 +1,214 @@
+"""Attribute a failure to catalog services and a team, and say how.
+
+For a PagerDuty failure the first rule that applies decides:
+
+1. ``monitor``: the triggering monitor's tags (`spec.pagerduty.monitorTags`)
+   name one or more services or exactly one team. Without such tags (a
+   manual resolve), an attribution earlier obtained by this rule is kept.
+2. ``service-url``: the incident's PagerDuty service URL is a catalog
+   entry's; one catalog service gives it and its team, several give their
+   team when they agree on one (otherwise the rule does not apply).
+3. ``service-name``: the PagerDuty service name is a catalog service.
+4. ``team-name``: a PagerDuty team name is a catalog team (first in order).
+5. ``service-name-as-team``: the PagerDuty service name is a catalog team.
+6. ``pagerduty``: the PagerDuty service and first team as they are.
+
+Rules 2-5 that give only a team give no services. A rule that gives a
+service takes its team from the catalog when its entries agree on one.
+Other failures keep their spec (``spec``), with the catalog team of their
+services when the spec has no team, as deployments do.
+
+For every failure the matched entries' languages and tags are added to its
+custom tags (see tags.merge_tags). Env is a single `env:` monitor tag, else
+the spec's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from kubedora.matching.lookup import CatalogLookup
+from kubedora.matching.tags import MonitorEvidence, distinct, merge_tags, monitor_evidence
+from kubedora.models import (
+    Attribution,
+    CatalogEntry,
+    DeploymentSpec,
+    FailureSource,
+    FailureSpec,
+    PagerDutyContext,
+)
+
+SPEC: Final = "spec"
+MONITOR: Final = "monitor"
+SERVICE_URL: Final = "service-url"
+SERVICE_NAME: Final = "service-name"
+TEAM_NAME: Final = "team-name"
+SERVICE_NAME_AS_TEAM: Final = "service-name-as-team"
+PAGERDUTY: Final = "pagerduty"
+
+RULES: Final = (MONITOR, SERVICE_URL, SERVICE_NAME, TEAM_NAME, SERVICE_NAME_AS_TEAM, PAGERDUTY)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    services: tuple[str, ...]
+    team: str | None
+    env: str | None
+    matched_by: str
+    entries: tuple[CatalogEntry, ...] = ()
+
+
+def agreed_team(entries: Iterable[CatalogEntry]) -> str | None:
+    """The team of these entries when those that name one all name the same."""
+    teams = distinct(entry.team for entry in entries if entry.team)
+    return teams[0] if len(teams) == 1 else None
+
+
+def attribute_failure(
+    spec: FailureSpec, previous: Attribution | None, catalog: CatalogLookup
+) -> Attribution:
+    """Where a failure counts. `previous` is the attribution in its status:
+    the memory that keeps rule 1's answer when a later event lacks tags."""
+    pagerduty = spec.pagerduty
+    if spec.source == FailureSource.PAGERDUTY and pagerduty is not None:
+        decision = _pagerduty(spec, pagerduty, previous, catalog)
+    else:
+        decision = _from_spec(spec, catalog)
+    return Attribution(
+        services=list(decision.services),
+        team=decision.team,
+        env=decision.env,
+        severity=spec.severity,
+        custom_tags=merge_tags(spec.custom_tags, decision.entries),
+        matched_by=decision.matched_by,
+    )
+
+
+def deployment_team(spec: DeploymentSpec, catalog: CatalogLookup) -> str | None:
+    """A deployment's own team, else the catalog team of its service."""
+    return spec.team or agreed_team(catalog.by_service(spec.service))
+
+
+def _from_spec(spec: FailureSpec, catalog: CatalogLookup) -> Decision:
+    entries = _entries_of(spec.services, catalog)
+    return Decision(
+        services=tuple(spec.services),
+        team=spec.team or agreed_team(entries),
+        env=spec.env,
+        matched_by=SPEC,
+        entries=entries,
+    )
+
+
+def _pagerduty(
+    spec: FailureSpec,
+    pagerduty: PagerDutyContext,
+    previous: Attribution | None,
+    catalog: CatalogLookup,
+) -> Decision:
+    evidence = monitor_evidence(pagerduty.monitor_tags)
+    if evidence.decides:
+        return _by_monitor(evidence, spec, catalog)
+    if previous is not None and previous.matched_by == MONITOR:
+        # Sticky: an event without monitor tags (a manual resolve) is weaker
+        # evidence than the trigger that had them.
+        return Decision(
+            services=tuple(previous.services),
+            team=previous.team,
+            env=previous.env,
+            matched_by=MONITOR,
+            entries=_entries_of(previous.services, catalog),
+        )
+    env = evidence.env or spec.env
+    return (
+        _by_url(pagerduty, env, catalog)
+        or _by_service_name(pagerduty, env, catalog)
+        or _by_team_name(pagerduty, env, catalog)
+        or _by_service_name_as_team(pagerduty, env, catalog)
+        or _as_is(pagerduty, spec, env)
+    )
+
+
+def _by_monitor(evidence: MonitorEvidence, spec: FailureSpec, catalog: CatalogLookup) -> Decision:
+    services: list[str] = []
+    entries: list[CatalogEntry] = []
+    for name in evidence.services:
+        found = catalog.by_service(name)
+        # The catalog's spelling, so that rows of one service do not split.
+        services.append(found[0].service if found else name)
+        entries.extend(found)
+    team: str | None = agreed_team(entries)
+    if evidence.team is not None:
+        team = catalog.team(evidence.team) or evidence.team
+    return Decision(
+        services=tuple(distinct(services)),
+        team=team,
+        env=evidence.env or spec.env,
+        matched_by=MONITOR,
+        entries=_unique(entries),
+    )
+
+
+def _by_url(
+    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
+) -> Decision | None:
+    if not pagerduty.service_url:
+        return None
+    entries = catalog.by_pagerduty_url(pagerduty.service_url)
+    if not entries:
+        return None
+    services = distinct(entry.service for entry in entries)
+    team = agreed_team(entries)
+    if len(services) == 1:
+        return Decision((services[0],), team, env, SERVICE_URL, entries)
+    if team is None:
+        # Several services of several teams: the URL does not say whose it is.
+        return None
+    return Decision((), team, env, SERVICE_URL, entries)
+
+
+def _by_service_name(
+    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
+) -> Decision | None:
+    if not pagerduty.service_name:
+        return None
+    entries = catalog.by_service(pagerduty.service_name)
+    if not entries:
+        return None
+    return Decision((entries[0].service,), agreed_team(entries), env, SERVICE_NAME, entries)
+
+
+def _by_team_name(
+    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
+) -> Decision | None:
+    for name in pagerduty.teams:
+        team = catalog.team(name)
+        if team is not None:
+            return Decision((), team, env, TEAM_NAME)
+    return None
+
+
+def _by_service_name_as_team(
+    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
+) -> Decision | None:
+    if not pagerduty.service_name:
+        return None
+    team = catalog.team(pagerduty.service_name)
+    return None if team is None else Decision((), team, env, SERVICE_NAME_AS_TEAM)
+
+
+def _as_is(pagerduty: PagerDutyContext, spec: FailureSpec, env: str | None) -> Decision:
+    services = (pagerduty.service_name,) if pagerduty.service_name else tuple(spec.services)
+    team = pagerduty.teams[0] if pagerduty.teams else spec.team
+    return Decision(services, team, env, PAGERDUTY)
+
+
+def _entries_of(services: Sequence[str], catalog: CatalogLookup) -> tuple[CatalogEntry, ...]:
+    return _unique(entry for name in services for entry in catalog.by_service(name))
+
+
+def _unique(entries: Iterable[CatalogEntry]) -> tuple[CatalogEntry, ...]:
+    # One object can be found twice, e.g. by `service:Checkout` and `service:checkout`.
+    return tuple({entry.source: entry for entry in entries}.values())
