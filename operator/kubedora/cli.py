@@ -100,7 +100,11 @@ def run_operator(args: argparse.Namespace) -> int:
             peering_name=None if args.standalone else args.peering,
             priority=args.priority if args.priority is not None else secrets.randbelow(2**31),
             liveness_endpoint=args.liveness,
-            memo=kopf.Memo(config=OperatorConfig.from_env(dict(os.environ))),
+            memo=kopf.Memo(
+                config=OperatorConfig.from_env(dict(os.environ)).model_copy(
+                    update={"namespaces": None if args.all_namespaces else namespaces}
+                )
+            ),
         )
     )
     return 0

@@ -12,15 +12,16 @@ from kubernetes import client as sync_client
 from kubernetes_asyncio import client, config
 
 from kubedora.k8s import informer as informer_module
-from kubedora.k8s.informer import Gone, Informer, Kind, running
+from kubedora.k8s.informer import Gone, Informer, KeyedIndex, Kind, running
 from tests.support.dora import ago, create, deployment
 
 DEPLOYMENTS = Kind("kubedora.io", "v1alpha1", "deployments")
 
 
-def service_of(body: Mapping[str, Any]) -> str | None:
+def by_service(body: Mapping[str, Any]) -> dict[str, str] | None:
+    """File each deployment under its service, valued by its name."""
     service: str | None = body.get("spec", {}).get("service")
-    return service
+    return None if service is None else {service: body["metadata"]["name"]}
 
 
 @pytest.fixture
@@ -49,17 +50,16 @@ async def test_lists_in_pages_then_follows_changes(
     monkeypatch.setattr(informer_module, "PAGE_SIZE", 2)  # three pages for five objects
     for i in range(5):
         create(custom_objects, namespace, "Deployment", f"d{i}", deployment(f"s{i}", ago(days=1)))
-    changes: list[tuple[str, str | None, str | None]] = []
-    cache = Informer(
-        api,
-        DEPLOYMENTS,
-        service_of,
-        namespace=namespace,
-        on_change=lambda ns, old, new: changes.append((ns, old, new)),
+    changes: list[tuple[dict[str, str], dict[str, str]]] = []
+    index: KeyedIndex[str, str] = KeyedIndex(
+        by_service, lambda old, new: changes.append((dict(old), dict(new)))
     )
+    cache = Informer(api, DEPLOYMENTS, [index], namespace=namespace)
     async with running(cache):
         await asyncio.wait_for(cache.synced.wait(), 15)
-        assert sorted(cache.values(namespace)) == ["s0", "s1", "s2", "s3", "s4"]
+        assert sorted(index) == ["s0", "s1", "s2", "s3", "s4"]
+        assert list(index["s3"]) == ["d3"]
+        assert index.objects == 5
         assert len(changes) == 5
 
         await asyncio.to_thread(
@@ -71,12 +71,23 @@ async def test_lists_in_pages_then_follows_changes(
             custom_objects.delete_namespaced_custom_object,
             "kubedora.io", "v1alpha1", namespace, "deployments", "d1",
         )  # fmt: skip
-        await eventually(lambda: sorted(cache.values(namespace)) == ["renamed", "s2", "s3", "s4"])
-        assert (namespace, "s0", "renamed") in changes
-        assert (namespace, "s1", None) in changes
+        await eventually(lambda: sorted(index) == ["renamed", "s2", "s3", "s4"])
+        assert ({"s0": "d0"}, {"renamed": "d0"}) in changes
+        assert ({"s1": "d1"}, {}) in changes
+        assert "s1" not in index
+
+
+def test_a_relist_drops_what_was_deleted_meanwhile() -> None:
+    index: KeyedIndex[str, str] = KeyedIndex(by_service)
+    for uid, service in (("u1", "a"), ("u2", "a"), ("u3", "b")):
+        index.upsert(uid, {"metadata": {"name": uid}, "spec": {"service": service}}, listed=True)
+    assert sorted(index["a"]) == ["u1", "u2"]
+    index.retain({"u1", "u3"})
+    assert list(index["a"]) == ["u1"]
+    assert index.objects == 2
 
 
 async def test_an_expired_watch_means_list_again() -> None:
-    cache: Informer[str] = Informer(None, DEPLOYMENTS, service_of)  # type: ignore[arg-type]
+    cache = Informer(None, DEPLOYMENTS, [])  # type: ignore[arg-type]
     with pytest.raises(Gone):
         cache._apply({"type": "ERROR", "object": {"code": 410, "message": "too old"}}, "1")

@@ -1,6 +1,6 @@
 """The service catalog: entries read from annotated Services and apps/v1
-Deployments, StatefulSets and DaemonSets, held in kopf indexes by the
-operator (the decorators are in handlers/registry.py)."""
+Deployments, StatefulSets and DaemonSets, held in informer-fed indexes by
+the operator (handlers/caches.py)."""
 
 from kubedora.catalog.annotations import (
     SERVICE as SERVICE_ANNOTATION,

@@ -1,6 +1,6 @@
 """Tell what changed in the catalog when an annotated object changes.
 
-kopf's indexes hold the current entries but not the previous ones, and a
+The indexes hold the current entries but not the previous ones, and a
 watch event carries only the new object; so the last entry seen of every
 annotated object is remembered here, by uid, to know which keys an edit or
 a removal affects."""
@@ -40,6 +40,9 @@ class CatalogMemory:
 
     def knows(self, uid: str) -> bool:
         return uid in self._seen
+
+    def known(self) -> list[str]:
+        return list(self._seen)
 
     def observe(self, uid: str, parsed: ParsedEntry | None, *, listed: bool) -> Change:
         """An object as a watch event shows it; `parsed` is None when it is

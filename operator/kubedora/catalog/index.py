@@ -1,7 +1,7 @@
 """Index values: an annotated object's entry under every key it is found by,
 and a failure's or deployment's reference under every key its attribution
-depends on. kopf keeps them (handlers/registry.py); lookups are then one
-dict access per index."""
+depends on. Informer-fed indexes keep them (handlers/caches.py); lookups are
+then one dict access per index."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """What the scoreboard needs of each Failure and Deployment, kept in memory
-(kopf indexes), so a recompute lists nothing from the API server.
+(informer-fed indexes, handlers/caches.py), so a recompute lists nothing
+from the API server.
 
 Facts are derived from spec and status the same way the Failure handler
 derives its status, so a recompute never waits for a status write."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import kopf
 
 from kubedora.config import OperatorConfig
+from kubedora.handlers import caches
+from kubedora.handlers.rematch import Rematcher
 from kubedora.handlers.runtime import Runtime, runtime_of
 from kubedora.handlers.triggers import Triggers
 from kubedora.k8s.client import connect
@@ -39,8 +43,28 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     if not isinstance(config, OperatorConfig):
         config = OperatorConfig()
     configure(settings, config)
-    memo["runtime"] = Runtime(config=config, api=await connect(), triggers=Triggers())
+    api = await connect()
+    triggers, rematcher = Triggers(), Rematcher()
+    runtime = Runtime(
+        config=config,
+        api=api,
+        triggers=triggers,
+        rematcher=rematcher,
+        caches=caches.build(api, config.namespaces, triggers, rematcher),
+    )
+    runtime.tasks = [
+        asyncio.create_task(informer.supervised(), name=f"informer {informer.kind.plural}")
+        for informer in runtime.caches.informers
+    ]
+    memo["runtime"] = runtime
 
 
 async def cleanup(memo: kopf.Memo) -> None:
-    await runtime_of(memo).api.close()
+    runtime = runtime_of(memo)
+    for task in runtime.tasks:
+        task.cancel()
+    for task in runtime.tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await runtime.rematcher.close()
+    await runtime.api.close()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import kopf
 from kubernetes_asyncio import client
 
-from kubedora.catalog import CatalogMemory
 from kubedora.config import OperatorConfig
+from kubedora.handlers.caches import Caches
 from kubedora.handlers.rematch import Rematcher
 from kubedora.handlers.triggers import Triggers
 
@@ -18,9 +19,10 @@ class Runtime:
     config: OperatorConfig
     api: client.ApiClient
     triggers: Triggers
-    # The catalog entries last seen, to tell what an edit changed.
-    catalog: CatalogMemory = field(default_factory=CatalogMemory)
-    rematcher: Rematcher = field(default_factory=Rematcher)
+    rematcher: Rematcher
+    caches: Caches
+    # The informers feeding the caches, for the length of the run.
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
 def runtime_of(memo: kopf.Memo) -> Runtime:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
 
 import kopf
@@ -12,6 +12,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from kubedora.handlers.runtime import Runtime
 from kubedora.k8s.client import patch_status
+from kubedora.k8s.informer import KeyedIndex
 from kubedora.metrics.dora import DeploymentFact, FailureFact, compute
 from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
 from kubedora.models import (
@@ -92,12 +93,15 @@ async def run(
     namespace: str,
     body: kopf.Body,
     stopped: kopf.DaemonStopped,
-    failure_facts: kopf.Index[str, FailureFact],
-    deployment_facts: kopf.Index[str, DeploymentFact],
+    failure_facts: KeyedIndex[str, FailureFact],
+    deployment_facts: KeyedIndex[str, DeploymentFact],
     logger: kopf.Logger,
 ) -> None:
     triggers, config = runtime.triggers, runtime.config
     seen = triggers.counter(namespace)
+    # Never publish the scoreboard of a half-listed cluster (after a restart,
+    # the figures would dip and recover).
+    await _until_first(runtime.caches.facts_synced(), stopped)
     while not stopped:
         spec = DoraSourceSpec.model_validate(dict(body.get("spec", {})))
         previous = DoraSourceStatus.model_validate(dict(body.get("status") or {}))
@@ -129,13 +133,18 @@ async def _wait_for_change(
     runtime: Runtime, namespace: str, seen: int, stopped: kopf.DaemonStopped
 ) -> int:
     """Until facts in the namespace change, the resync time passes, or we stop."""
-    woken = asyncio.ensure_future(
-        runtime.triggers.wait_beyond(namespace, seen, runtime.config.resync_seconds)
+    await _until_first(
+        runtime.triggers.wait_beyond(namespace, seen, runtime.config.resync_seconds), stopped
     )
+    return runtime.triggers.counter(namespace)
+
+
+async def _until_first(waiting: Awaitable[object], stopped: kopf.DaemonStopped) -> None:
+    """Wait for `waiting`, or for the daemon to be stopped, whichever comes first."""
+    woken = asyncio.ensure_future(waiting)
     stopping = asyncio.ensure_future(stopped.wait())
     try:
         await asyncio.wait({woken, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         woken.cancel()
         stopping.cancel()
-    return runtime.triggers.counter(namespace)

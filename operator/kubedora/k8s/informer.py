@@ -3,9 +3,9 @@
 kopf indexes cost O(N²) at startup (every object's worker waits on one shared
 condition that each of the N objects notifies), which does not finish for
 100,000 objects. An informer lists in pages, says when it is synced, then
-follows a watch from the list's resourceVersion and relists when that
-version has expired (410 Gone). Values are derived from each object by a pure
-function and kept per namespace, so memory is what the values take."""
+follows a watch from the list's resourceVersion and lists again when that
+version has expired (410 Gone). It keeps no objects itself: consumers derive
+what they need from each body as it passes (see KeyedIndex)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
+K = TypeVar("K")
 V = TypeVar("V")
 Body = Mapping[str, Any]
 log = logging.getLogger("kubedora.informer")
@@ -45,37 +46,47 @@ class Kind:
         return f"{prefix}{where}/{self.plural}"
 
 
+class Consumer(Protocol):
+    """Follows one kind's objects as the informer sees them."""
+
+    def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
+        """An object as listed (`listed`) or as a watch event shows it."""
+
+    def delete(self, uid: str, body: Body) -> None:
+        """The object is gone."""
+
+    def retain(self, uids: Collection[str]) -> None:
+        """A (re)list is complete: anything not in `uids` is gone."""
+
+
 class Gone(Exception):
     """The watch's resourceVersion is too old: list again."""
 
 
-class Informer(Generic[V]):
+class Informer:
     def __init__(
         self,
         api: client.ApiClient,
         kind: Kind,
-        value_of: Callable[[Body], V | None],
+        consumers: Sequence[Consumer],
         *,
         namespace: str | None = None,
-        on_change: Callable[[str, V | None, V | None], None] | None = None,
     ) -> None:
+        self.kind = kind
         self._api = api
-        self._kind = kind
-        self._value_of = value_of
+        self._consumers = consumers
         self._namespace = namespace
-        self._on_change = on_change
-        self._values: dict[str, dict[str, V]] = defaultdict(dict)
         self.synced = asyncio.Event()
 
-    def values(self, namespace: str) -> Iterator[V]:
-        return iter(self._values.get(namespace, {}).values())
-
-    def all_values(self) -> Iterator[V]:
-        for values in self._values.values():
-            yield from values.values()
-
-    def __len__(self) -> int:
-        return sum(len(values) for values in self._values.values())
+    async def supervised(self) -> None:
+        """run(), restarted after any failure: a consumer's bug must not leave
+        the operator serving figures that silently stopped moving."""
+        while True:
+            try:
+                await self.run()
+            except Exception:
+                log.exception("%s: the informer failed; listing again", self.kind.plural)
+                await asyncio.sleep(RETRY_SECONDS)
 
     async def run(self) -> None:
         """List and watch until cancelled; transient errors are retried."""
@@ -86,14 +97,14 @@ class Informer(Generic[V]):
                 while True:
                     version = await self._watch(version)
             except Gone:
-                log.info("%s: watch expired, listing again", self._kind.plural)
+                log.info("%s: watch expired, listing again", self.kind.plural)
             except (ApiException, aiohttp.ClientError, OSError, TimeoutError) as error:
-                log.warning("%s: %s; retrying in %ss", self._kind.plural, error, RETRY_SECONDS)
+                log.warning("%s: %s; retrying in %ss", self.kind.plural, error, RETRY_SECONDS)
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def _get(self, query: list[tuple[str, str]], timeout: float | None) -> Any:
         return await self._api.call_api(
-            self._kind.path(self._namespace),
+            self.kind.path(self._namespace),
             "GET",
             query_params=query,
             auth_settings=["BearerToken"],
@@ -103,7 +114,7 @@ class Informer(Generic[V]):
         )
 
     async def _list(self) -> str:
-        fresh: dict[str, dict[str, V]] = defaultdict(dict)
+        seen: set[str] = set()
         token = ""
         while True:
             query = [("limit", str(PAGE_SIZE))] + ([("continue", token)] if token else [])
@@ -112,29 +123,21 @@ class Informer(Generic[V]):
                 page = json.loads(await response.read())
             finally:
                 response.release()
+            # Only the first listing is "listed": after a relist, what is new
+            # appeared while we were not watching, and counts as a change.
+            first = not self.synced.is_set()
             for body in page.get("items") or ():
-                value = self._value_of(body)
-                if value is not None:
-                    meta = body["metadata"]
-                    fresh[meta.get("namespace", "")][meta["uid"]] = value
+                uid = body["metadata"]["uid"]
+                seen.add(uid)
+                for consumer in self._consumers:
+                    consumer.upsert(uid, body, listed=first)
             token = page["metadata"].get("continue") or ""
             if not token:
                 break
-        previous, self._values = self._values, fresh
-        self._announce_differences(previous, fresh)
+        for consumer in self._consumers:
+            consumer.retain(seen)
         version: str = page["metadata"]["resourceVersion"]
         return version
-
-    def _announce_differences(
-        self, previous: Mapping[str, dict[str, V]], fresh: Mapping[str, dict[str, V]]
-    ) -> None:
-        if self._on_change is None:
-            return
-        for namespace in set(previous) | set(fresh):
-            old, new = previous.get(namespace, {}), fresh.get(namespace, {})
-            for uid in set(old) | set(new):
-                if old.get(uid) != new.get(uid):
-                    self._on_change(namespace, old.get(uid), new.get(uid))
 
     async def _watch(self, version: str) -> str:
         query = [
@@ -165,21 +168,82 @@ class Informer(Generic[V]):
                 raise Gone
             raise ApiException(status=body.get("code"), reason=body.get("message"))
         meta = body.get("metadata") or {}
-        if kind != "BOOKMARK":
-            namespace, uid = meta.get("namespace", ""), meta["uid"]
-            old = self._values[namespace].get(uid)
-            new = None if kind == "DELETED" else self._value_of(body)
-            if new is None:
-                self._values[namespace].pop(uid, None)
-            else:
-                self._values[namespace][uid] = new
-            if self._on_change is not None and old != new:
-                self._on_change(namespace, old, new)
+        if kind in ("ADDED", "MODIFIED"):
+            for consumer in self._consumers:
+                consumer.upsert(meta["uid"], body, listed=False)
+        elif kind == "DELETED":
+            for consumer in self._consumers:
+                consumer.delete(meta["uid"], body)
         return str(meta.get("resourceVersion") or version)
 
 
+class KeyedIndex(Mapping[K, Collection[V]], Generic[K, V]):
+    """key -> the values of every object filed under it: what a kopf index
+    offers, fed by an informer. `index_of` files one body under keys (or
+    nowhere: None); lookups are one dict access. `on_change` hears each
+    object whose filing changed."""
+
+    def __init__(
+        self,
+        index_of: Callable[[Body], Mapping[K, V] | None],
+        on_change: Callable[[Mapping[K, V], Mapping[K, V]], None] | None = None,
+    ) -> None:
+        self._index_of = index_of
+        self._on_change = on_change
+        self._by_key: dict[K, dict[str, V]] = defaultdict(dict)
+        self._filed: dict[str, Mapping[K, V]] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_key
+
+    def __getitem__(self, key: K) -> Collection[V]:
+        found = self._by_key.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found.values()
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._by_key)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    @property
+    def objects(self) -> int:
+        """How many objects are filed under at least one key."""
+        return len(self._filed)
+
+    def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
+        self._file(uid, self._index_of(body) or {})
+
+    def delete(self, uid: str, body: Body) -> None:
+        self._file(uid, {})
+
+    def retain(self, uids: Collection[str]) -> None:
+        for uid in [uid for uid in self._filed if uid not in uids]:
+            self._file(uid, {})
+
+    def _file(self, uid: str, new: Mapping[K, V]) -> None:
+        old = self._filed.get(uid, {})
+        if old == new:
+            return
+        for key in old:
+            values = self._by_key[key]
+            values.pop(uid, None)
+            if not values:
+                del self._by_key[key]
+        for key, value in new.items():
+            self._by_key[key][uid] = value
+        if new:
+            self._filed[uid] = new
+        else:
+            self._filed.pop(uid, None)
+        if self._on_change is not None:
+            self._on_change(old, new)
+
+
 @contextlib.asynccontextmanager
-async def running(*informers: Informer[Any]) -> Any:
+async def running(*informers: Informer) -> AsyncIterator[Sequence[Informer]]:
     """Run informers in the background for the duration of the block."""
     tasks = [asyncio.create_task(informer.run()) for informer in informers]
     try:

@@ -1,5 +1,5 @@
 """What matching needs of the catalog: three lookups, each O(1) in the
-catalog's size. The operator answers them from kopf indexes
+catalog's size. The operator answers them from its informer-fed indexes
 (kubedora.catalog.view); tests and benchmarks from :class:`StaticCatalog`."""
 
 from __future__ import annotations
