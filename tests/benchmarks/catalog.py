@@ -6,21 +6,22 @@ long matching one failure takes, for N annotated Services.
     .venv/bin/python -m tests.benchmarks.catalog --cluster 1000 2000 4000  # a real operator
 
 In memory, every Service body goes through the operator's real index
-function into kopf's own index structure, and through the memory of entries
+function into the operator's informer-fed index, and through the memory of entries
 that tells catalog edits apart; `tracemalloc` measures what both hold. Then
 failures of every rule are matched against it, each timed. Lookups are O(1):
 the time per failure should not grow with N.
 
 With --cluster, annotated Services are created in a local control plane and
 a real `kubedora operator` is started over each N in turn: the figures are
-the time until a new failure is matched through the catalog (kopf runs no
-handler before every index is filled), the operator's CPU time and peak RSS.
+the time until a new failure is matched through the catalog (the operator
+reconciles no failure before the catalog is listed), its CPU time and peak RSS.
 Not a test: it prints figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import random
@@ -32,11 +33,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from kopf._core.engines.indexing import OperatorIndexer
-
 from kubedora.catalog import CatalogMemory, IndexedCatalog, catalog_values, parse_object
-from kubedora.matching import attribute_failure
-from kubedora.models import FailureSpec
+from kubedora.k8s.informer import KeyedIndex
+from kubedora.matching import CatalogKey, attribute_failure
+from kubedora.models import CatalogEntry, FailureSpec
 
 PD = "https://acme.pagerduty.com/services"
 LANGUAGES = ["python", "go", "java", "typescript", "rust"]
@@ -93,11 +93,11 @@ def in_memory(n: int, failures: int, teams: int) -> None:
     gc.collect()
     tracemalloc.start()
     started = time.perf_counter()
-    indexer = OperatorIndexer()
+    index: KeyedIndex[CatalogKey, CatalogEntry] = KeyedIndex(
+        functools.partial(catalog_values, "Service")
+    )
     for body in bodies:
-        values = catalog_values("Service", body)
-        meta = body["metadata"]
-        indexer.replace((meta["namespace"], meta["name"], meta["uid"]), values)
+        index.upsert(body["metadata"]["uid"], body, listed=True)
     index_seconds = time.perf_counter() - started
     index_bytes, _ = tracemalloc.get_traced_memory()
     memory = CatalogMemory()
@@ -107,7 +107,7 @@ def in_memory(n: int, failures: int, teams: int) -> None:
     tracemalloc.stop()
 
     # The operator's view: one index per annotated kind, three of them empty here.
-    catalog = IndexedCatalog([indexer.index, OperatorIndexer().index, {}, {}])
+    catalog = IndexedCatalog([index, {}, {}, {}])
     rng = random.Random(n)
     cases = [failure_spec(rng, n, teams) for _ in range(failures)]
     timings: dict[str, list[float]] = defaultdict(list)
@@ -124,7 +124,7 @@ def in_memory(n: int, failures: int, teams: int) -> None:
         f"{n:>7} annotated Services ({teams} teams): indexed in {index_seconds:.2f}s "
         f"({index_seconds / n * 1e6:.0f} µs each); index holds {index_bytes / 2**20:.1f} MiB "
         f"({index_bytes / n:.0f} B per Service), with the edit memory "
-        f"{both_bytes / 2**20:.1f} MiB; {len(indexer.index)} keys"
+        f"{both_bytes / 2**20:.1f} MiB; {len(index)} keys"
     )
     print(
         f"{'':>7} match per failure ({failures} failures): median "
@@ -175,8 +175,8 @@ def run_operator(
     poll: Any,
 ) -> None:
     """Start an operator over n annotated Services; time until a new failure
-    is matched through the catalog (kopf runs no handler before every index
-    is filled), and read its peak RSS."""
+    is matched through the catalog (no failure is reconciled before the
+    catalog is listed), and read its peak RSS."""
     from tests.support.operator import start_operator
 
     started = time.perf_counter()

@@ -173,7 +173,7 @@ def on_cluster(n: int) -> None:
             poll(counted, timeout=3600, interval=1.0, what="the scoreboard to count everything")
             print(
                 f"operator counted all {2 * n} objects {time.perf_counter() - started:.0f}s "
-                "after start (includes writing every object's status once)"
+                "after start (each object's own status is written in the background)"
             )
             memory = dict(
                 line.split(":", 1)
