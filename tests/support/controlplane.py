@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.processes import terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "tests" / "controlplane" / "build.sh"
@@ -30,15 +31,8 @@ class ControlPlane:
     log_path: Path | None
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise ControlPlaneError(f"control plane ignored SIGTERM for {timeout}s") from None
+        if self.process is not None and not terminate(self.process, timeout):
+            raise ControlPlaneError(f"control plane ignored SIGTERM for {timeout}s")
 
 
 def build() -> None:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from kubedora.matching import CatalogLookup, deployment_team
 from kubedora.models import ConditionStatus, DeploymentSpec, DeploymentStatus
-from kubedora.models.conditions import set_condition
+from kubedora.models.conditions import not_ready, set_condition
 
 
 def next_status(
@@ -50,20 +50,14 @@ async def reconcile(
     try:
         parsed = DeploymentSpec.model_validate(dict(spec))
     except ValidationError as error:
-        conditions = set_condition(
-            previous.conditions,
-            type="Ready",
-            status=ConditionStatus.FALSE,
+        invalid = not_ready(
+            previous,
             reason="InvalidSpec",
             message=str(error),
             observed_generation=generation,
             now=now,
         )
-        patch.status.update(
-            previous.model_copy(
-                update={"conditions": conditions, "observed_generation": generation}
-            ).to_wire()
-        )
+        patch.status.update(invalid.to_wire())
         return
     wire = next_status(parsed, previous, generation, now, catalog=catalog).to_wire()
     # On resume every object comes through again; write only what changed.

@@ -13,7 +13,7 @@ from kubedora.matching import CatalogLookup, attribute_failure
 from kubedora.metrics.restore import effective_state, observe, restore_of, timeline_of
 from kubedora.metrics.window import format_duration
 from kubedora.models import ConditionStatus, FailureSpec, FailureStatus
-from kubedora.models.conditions import set_condition
+from kubedora.models.conditions import not_ready, set_condition
 
 
 @dataclass(frozen=True)
@@ -74,19 +74,8 @@ def transition(previous: FailureStatus, current: FailureStatus) -> Transition | 
 def invalid_status(
     previous: FailureStatus, error: ValidationError, generation: int | None, now: datetime
 ) -> FailureStatus:
-    return previous.model_copy(
-        update={
-            "conditions": set_condition(
-                previous.conditions,
-                type="Ready",
-                status=ConditionStatus.FALSE,
-                reason="InvalidSpec",
-                message=str(error),
-                observed_generation=generation,
-                now=now,
-            ),
-            "observed_generation": generation,
-        }
+    return not_ready(
+        previous, reason="InvalidSpec", message=str(error), observed_generation=generation, now=now
     )
 
 

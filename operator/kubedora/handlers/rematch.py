@@ -22,7 +22,7 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from kubedora.catalog import ObjectRef
-from kubedora.k8s.annotate import annotate
+from kubedora.k8s.client import annotate
 from kubedora.k8s.errors import UNAVAILABLE_STATUSES
 
 REMATCH_ANNOTATION = "catalog.kubedora.io/changed-at"

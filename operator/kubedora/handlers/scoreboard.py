@@ -21,7 +21,7 @@ from kubedora.models import (
     DoraSourceSpec,
     DoraSourceStatus,
 )
-from kubedora.models.conditions import set_condition
+from kubedora.models.conditions import not_ready, set_condition
 
 RETRY_SECONDS = 5.0
 
@@ -37,19 +37,12 @@ def scoreboard_status(
     try:
         window = parse_window(spec.window)
     except ValueError as error:
-        return previous.model_copy(
-            update={
-                "conditions": set_condition(
-                    previous.conditions,
-                    type="Ready",
-                    status=ConditionStatus.FALSE,
-                    reason="InvalidWindow",
-                    message=str(error),
-                    observed_generation=generation,
-                    now=now,
-                ),
-                "observed_generation": generation,
-            }
+        return not_ready(
+            previous,
+            reason="InvalidWindow",
+            message=str(error),
+            observed_generation=generation,
+            now=now,
         )
     start = now - window
     board = compute(

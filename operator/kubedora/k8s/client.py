@@ -23,6 +23,33 @@ async def connect() -> client.ApiClient:
     return client.ApiClient(configuration)
 
 
+async def merge_patch(
+    api: client.ApiClient,
+    plural: str,
+    namespace: str,
+    name: str,
+    body: dict[str, Any],
+    *,
+    status: bool = False,
+) -> bool:
+    """Merge-patch one of our objects (or its status subresource); False when
+    the object is gone."""
+    objects = client.CustomObjectsApi(api)
+    patch = (
+        objects.patch_namespaced_custom_object_status
+        if status
+        else objects.patch_namespaced_custom_object
+    )
+    try:
+        # The client's stub omits _content_type, which it accepts at run time.
+        await patch(GROUP, VERSION, namespace, plural, name, body, _content_type=MERGE_PATCH)  # type: ignore[call-arg]
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
 async def patch_status(
     api: client.ApiClient, plural: str, namespace: str, name: str, status: dict[str, Any]
 ) -> bool:
@@ -30,23 +57,16 @@ async def patch_status(
 
     A merge patch carries no resourceVersion, so it cannot conflict: the
     caller always sends the whole status it computed from current facts."""
-    objects = client.CustomObjectsApi(api)
-    try:
-        # The client's stub omits _content_type, which it accepts at run time.
-        await objects.patch_namespaced_custom_object_status(  # type: ignore[call-arg]
-            GROUP,
-            VERSION,
-            namespace,
-            plural,
-            name,
-            {"status": status},
-            _content_type=MERGE_PATCH,
-        )
-    except ApiException as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return True
+    return await merge_patch(api, plural, namespace, name, {"status": status}, status=True)
+
+
+async def annotate(
+    api: client.ApiClient, plural: str, namespace: str, name: str, annotations: dict[str, str]
+) -> bool:
+    """Merge these annotations into one of our objects; False when it is gone."""
+    return await merge_patch(
+        api, plural, namespace, name, {"metadata": {"annotations": annotations}}
+    )
 
 
 async def api_reachable(api: client.ApiClient, timeout: float = 2.0) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any, Protocol, Self, TypeVar
 
 from kubedora.models.base import Condition, ConditionStatus
 
@@ -37,4 +38,37 @@ def set_condition(
             *conditions,
             updated,
         ]
+    )
+
+
+S = TypeVar("S", bound="Conditioned")
+
+
+class Conditioned(Protocol):
+    """A status with kubebuilder conditions (our three kinds' statuses)."""
+
+    conditions: list[Condition]
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy with updates."""
+
+
+def not_ready(
+    previous: S, *, reason: str, message: str, observed_generation: int | None, now: datetime
+) -> S:
+    """The previous status, but Ready=False for this reason: the last good
+    figures stay for readers, and the condition says why they are not current."""
+    return previous.model_copy(
+        update={
+            "conditions": set_condition(
+                previous.conditions,
+                type="Ready",
+                status=ConditionStatus.FALSE,
+                reason=reason,
+                message=message,
+                observed_generation=observed_generation,
+                now=now,
+            ),
+            "observed_generation": observed_generation,
+        }
     )

@@ -1,0 +1,20 @@
+"""Stop the processes tests start."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """SIGTERM, then SIGKILL after `timeout`; True when it stopped by itself."""
+    if process.poll() is not None:
+        return True
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
+    return True
