@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from tests.support import controlplane
-from tests.support.kube import apply_crds, unique_name
+from tests.support.kube import apply_crds, close_client, new_client, unique_name
 from tests.support.operator import OperatorProcess, start_operator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,9 +38,9 @@ def kubeconfig(cluster: controlplane.ControlPlane) -> Path:
 
 @pytest.fixture(scope="session")
 def api_client(kubeconfig: Path) -> Iterator[client.ApiClient]:
-    api = config.new_client_from_config(config_file=str(kubeconfig))
+    api = new_client(kubeconfig)
     yield api
-    api.close()
+    close_client(api)
 
 
 @pytest.fixture(scope="session")

@@ -31,7 +31,7 @@ import time
 import tracemalloc
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kubedora.catalog import CatalogMemory, IndexedCatalog, catalog_values, parse_object
 from kubedora.k8s.informer import KeyedIndex
@@ -135,15 +135,15 @@ def in_memory(n: int, failures: int, teams: int) -> None:
 
 
 def on_cluster(sizes: list[int], teams: int, timeout: float) -> None:
-    from kubernetes import client, config
+    from kubernetes import client
 
     from tests.support import controlplane
-    from tests.support.kube import apply_crds, poll, unique_name
+    from tests.support.kube import apply_crds, new_client, poll, unique_name
 
     work = Path(tempfile.mkdtemp(prefix="kubedora-bench-"))
     plane = controlplane.start(work)
     try:
-        api = config.new_client_from_config(config_file=str(plane.kubeconfig))
+        api = new_client(plane.kubeconfig)
         apply_crds(api, sorted(Path("crds").glob("*.kubedora.io.yaml")))
         core = client.CoreV1Api(api)
         objects = client.CustomObjectsApi(api)
@@ -157,7 +157,9 @@ def on_cluster(sizes: list[int], teams: int, timeout: float) -> None:
                 body = service_body(created, teams)
                 metadata = {"name": body["metadata"]["name"]}
                 metadata["annotations"] = body["metadata"]["annotations"]
-                core.create_namespaced_service(catalog_ns, {**body, "metadata": metadata})
+                # The client validates a plain manifest into its model.
+                manifest = cast("client.V1Service", {**body, "metadata": metadata})
+                core.create_namespaced_service(catalog_ns, manifest)
                 created += 1
             print(f"{n} annotated Services ({time.perf_counter() - started:.0f}s to create)")
             run_operator(plane.kubeconfig, work, objects, failures_ns, n, timeout, poll)

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import aiohttp
 from kubernetes import client as sync_client
-from kubernetes import config as sync_config
 from kubernetes_asyncio import client as async_client
 from kubernetes_asyncio import config as async_config
 
@@ -45,7 +44,7 @@ from kubedora.receiver.incidents import apply, failure_name
 from kubedora.receiver.pagerduty import incident_event, parse_webhook
 from kubedora.receiver.wire import custom_object
 from tests.support import controlplane
-from tests.support.kube import apply_crds, unique_name
+from tests.support.kube import apply_crds, close_client, new_client, unique_name
 from tests.support.operator import free_port
 from tests.support.receiver import API_KEY, WEBHOOK, encode, install_source, pd_delivery
 
@@ -217,7 +216,7 @@ async def wait_ready(url: str, timeout: float = 30.0) -> None:
 
 
 async def benchmark(kubeconfig: Path, events: int, concurrency: int, workdir: Path) -> None:
-    api = sync_config.new_client_from_config(config_file=str(kubeconfig))
+    api = new_client(kubeconfig)
     apply_crds(api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))
     core = sync_client.CoreV1Api(api)
     custom = sync_client.CustomObjectsApi(api)
@@ -279,7 +278,7 @@ async def benchmark(kubeconfig: Path, events: int, concurrency: int, workdir: Pa
             concurrency,
         )
     )
-    api.close()
+    close_client(api)
 
     print(f"\n{events} events, {concurrency} in flight, {os.cpu_count()} CPUs")
     print(f"{'':<34} {'count':>7} {'rate':>11} {'p50':>11} {'p99':>11} {'errors':>6}")

@@ -25,7 +25,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kubedora.handlers.indexes import deployment_fact, failure_fact
 from kubedora.handlers.scoreboard import scoreboard_status
@@ -109,16 +109,16 @@ def in_memory(n: int, repeats: int) -> None:
 
 
 def on_cluster(n: int) -> None:
-    from kubernetes import client, config
+    from kubernetes import client
 
     from tests.support import controlplane
-    from tests.support.kube import apply_crds, poll, unique_name
+    from tests.support.kube import apply_crds, new_client, poll, unique_name
     from tests.support.operator import start_operator
 
     work = Path(tempfile.mkdtemp(prefix="kubedora-bench-"))
     plane = controlplane.start(work)
     try:
-        api = config.new_client_from_config(config_file=str(plane.kubeconfig))
+        api = new_client(plane.kubeconfig)
         apply_crds(api, sorted(Path("crds").glob("*.kubedora.io.yaml")))
         namespace = unique_name("bench")
         core = client.CoreV1Api(api)
@@ -164,8 +164,11 @@ def on_cluster(n: int) -> None:
         try:
 
             def counted() -> bool:
-                board = objects.get_namespaced_custom_object(
-                    "kubedora.io", "v1alpha1", namespace, "dorasources", "board"
+                board = cast(
+                    "dict[str, Any]",
+                    objects.get_namespaced_custom_object(
+                        "kubedora.io", "v1alpha1", namespace, "dorasources", "board"
+                    ),
                 )
                 summary = (board.get("status") or {}).get("summary") or {}
                 return summary.get("failures") == n and summary.get("deployments") == n

@@ -34,7 +34,12 @@ def walk(node: Any, visit: Any) -> None:
 def main() -> None:
     docs = [doc for doc in yaml.safe_load_all(HISTORY.read_text()) if doc]
     stamps: list[datetime] = []
-    walk(docs, lambda text: stamps.append(parse(text)) or text)
+
+    def collect(text: str) -> str:
+        stamps.append(parse(text))
+        return text
+
+    walk(docs, collect)
     shift = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1) - max(stamps)
     walk(docs, lambda text: (parse(text) + shift).strftime("%Y-%m-%dT%H:%M:%SZ"))
     yaml.safe_dump_all(docs, sys.stdout, sort_keys=False)

@@ -8,7 +8,7 @@ every catalog name here is unique to its test."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -40,17 +40,21 @@ def u() -> str:
     return uuid.uuid4().hex[:6]
 
 
-def annotations(**values: str) -> dict[str, str]:
+def catalog_annotations(**values: str) -> dict[str, str]:
     return {f"kubedora.io/{key.replace('_', '-')}": value for key, value in values.items()}
 
 
 def service(core_v1: client.CoreV1Api, namespace: str, name: str, **values: str) -> None:
+    # The client validates a plain manifest into its model.
     core_v1.create_namespaced_service(
         namespace,
-        {
-            "metadata": {"name": name, "annotations": annotations(**values)},
-            "spec": {"selector": {"app": name}, "ports": [{"port": 80}]},
-        },
+        cast(
+            "client.V1Service",
+            {
+                "metadata": {"name": name, "annotations": catalog_annotations(**values)},
+                "spec": {"selector": {"app": name}, "ports": [{"port": 80}]},
+            },
+        ),
     )
 
 
@@ -65,16 +69,17 @@ def workload(
     apps_v1: client.AppsV1Api, kind: str, namespace: str, name: str, **values: str
 ) -> None:
     body: dict[str, Any] = {
-        "metadata": {"name": name, "annotations": annotations(**values)},
+        "metadata": {"name": name, "annotations": catalog_annotations(**values)},
         "spec": {"selector": {"matchLabels": {"app": name}}, "template": _pod_template(name)},
     }
+    # The client validates a plain manifest into its model.
     if kind == "Deployment":
-        apps_v1.create_namespaced_deployment(namespace, body)
+        apps_v1.create_namespaced_deployment(namespace, cast("client.V1Deployment", body))
     elif kind == "StatefulSet":
         body["spec"]["serviceName"] = name
-        apps_v1.create_namespaced_stateful_set(namespace, body)
+        apps_v1.create_namespaced_stateful_set(namespace, cast("client.V1StatefulSet", body))
     else:
-        apps_v1.create_namespaced_daemon_set(namespace, body)
+        apps_v1.create_namespaced_daemon_set(namespace, cast("client.V1DaemonSet", body))
 
 
 def pagerduty_failure(
@@ -361,7 +366,7 @@ def test_a_catalog_change_re_matches_what_it_affects(
     core_v1.patch_namespaced_service(
         late,
         catalog_namespace,
-        {"metadata": {"annotations": annotations(team=infra, tags="tier:2")}},
+        {"metadata": {"annotations": catalog_annotations(team=infra, tags="tier:2")}},
     )
     wait_for_attribution(
         custom_objects, namespace, "late", expected([late], infra, None, "service-url", ["tier:2"])
@@ -485,7 +490,7 @@ def test_malformed_annotations_are_warned_about_and_skipped(
 
     def warnings() -> list[str] | None:
         found = sorted(
-            event.message
+            cast(str, event.message)
             for event in core_v1.list_namespaced_event(catalog_namespace).items
             if event.involved_object.name == name
             and event.involved_object.kind == "DaemonSet"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from tests.support.kube import poll, unique_name
 
@@ -24,7 +25,8 @@ def _get_json(api_client: client.ApiClient, path: str) -> object:
     request = api_client.param_serialize("GET", path, auth_settings=["BearerToken"])
     response = api_client.call_api(*request)
     assert response.status == 200
-    return json.loads(response.read())
+    raw: bytes = response.read()  # type: ignore[no-untyped-call]  # RESTResponse.read is unannotated
+    return json.loads(raw)
 
 
 def test_reports_a_real_kubernetes_version(api_client: client.ApiClient) -> None:
@@ -43,10 +45,13 @@ def test_serves_core_v1(core_v1: client.CoreV1Api, namespace: str) -> None:
     core_v1.create_namespaced_service(namespace, service)
 
     read = core_v1.read_namespaced_service("checkout", namespace)
-    assert read.metadata.annotations == {"kubedora.io/service": ""}
-    assert read.spec.ports[0].port == 80
+    # The model types every field as optional; a stored Service has these.
+    metadata = cast("client.V1ObjectMeta", read.metadata)
+    spec = cast("client.V1ServiceSpec", read.spec)
+    assert metadata.annotations == {"kubedora.io/service": ""}
+    assert cast("list[client.V1ServicePort]", spec.ports)[0].port == 80
     # A cluster IP from --service-cluster-ip-range proves the allocator runs.
-    assert read.spec.cluster_ip.startswith("10.96.")
+    assert cast(str, spec.cluster_ip).startswith("10.96.")
 
 
 def test_serves_openapi_v3(api_client: client.ApiClient) -> None:
@@ -121,13 +126,17 @@ def test_token_request_issues_service_account_tokens(
     configuration = client.Configuration()
     configuration.host = api_client.configuration.host
     configuration.ssl_ca_cert = api_client.configuration.ssl_ca_cert
-    configuration.api_key = {"authorization": issued.status.token}
+    # The model types status and token as optional; a TokenRequest's reply has both.
+    token = cast(str, cast("client.V1TokenRequestStatus", issued.status).token)
+    configuration.api_key = {"authorization": token}
     configuration.api_key_prefix = {"authorization": "Bearer"}
     with client.ApiClient(configuration) as as_sa:
         review = client.AuthenticationV1Api(as_sa).create_self_subject_review(
             client.V1SelfSubjectReview()
         )
-        assert review.status.user_info.username == f"system:serviceaccount:{namespace}:operator"
+        status = cast("client.V1SelfSubjectReviewStatus", review.status)
+        user_info = cast("client.V1UserInfo", status.user_info)
+        assert user_info.username == f"system:serviceaccount:{namespace}:operator"
         with pytest.raises(ApiException) as denied:
             client.CoreV1Api(as_sa).list_namespaced_service(namespace)
         assert denied.value.status == 403
@@ -138,36 +147,42 @@ def widget_crd(api_client: client.ApiClient) -> Iterator[str]:
     ext = client.ApiextensionsV1Api(api_client)
     group = f"{unique_name('g')}.test.kubedora.io"
     name = f"widgets.{group}"
+    # The client validates a plain manifest into its model.
     ext.create_custom_resource_definition(
-        {
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": {"name": name},
-            "spec": {
-                "group": group,
-                "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-                "scope": "Namespaced",
-                "versions": [
-                    {
-                        "name": "v1",
-                        "served": True,
-                        "storage": True,
-                        "schema": {
-                            "openAPIV3Schema": {
-                                "type": "object",
-                                "properties": {
-                                    "spec": {
-                                        "type": "object",
-                                        "required": ["size"],
-                                        "properties": {"size": {"type": "integer", "minimum": 1}},
-                                    }
-                                },
-                            }
-                        },
-                    }
-                ],
+        cast(
+            "client.V1CustomResourceDefinition",
+            {
+                "apiVersion": "apiextensions.k8s.io/v1",
+                "kind": "CustomResourceDefinition",
+                "metadata": {"name": name},
+                "spec": {
+                    "group": group,
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                    "scope": "Namespaced",
+                    "versions": [
+                        {
+                            "name": "v1",
+                            "served": True,
+                            "storage": True,
+                            "schema": {
+                                "openAPIV3Schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "spec": {
+                                            "type": "object",
+                                            "required": ["size"],
+                                            "properties": {
+                                                "size": {"type": "integer", "minimum": 1}
+                                            },
+                                        }
+                                    },
+                                }
+                            },
+                        }
+                    ],
+                },
             },
-        }
+        )
     )
     yield group
     ext.delete_custom_resource_definition(name)
@@ -183,8 +198,9 @@ def test_a_crd_becomes_established_and_is_served(
 
     def established() -> bool:
         crd = ext.read_custom_resource_definition(f"widgets.{widget_crd}")
+        status = cast("client.V1CustomResourceDefinitionStatus", crd.status)
         return any(
-            c.type == "Established" and c.status == "True" for c in (crd.status.conditions or [])
+            c.type == "Established" and c.status == "True" for c in (status.conditions or [])
         )
 
     poll(established, what="the CRD to be Established")
@@ -197,7 +213,10 @@ def test_a_crd_becomes_established_and_is_served(
 
     # Established can precede the first successful create by a moment.
     poll(lambda: _created(create, 3), what="the CRD to be served")
-    read = custom_objects.get_namespaced_custom_object(widget_crd, "v1", namespace, "widgets", "w")
+    read = cast(
+        "dict[str, Any]",
+        custom_objects.get_namespaced_custom_object(widget_crd, "v1", namespace, "widgets", "w"),
+    )
     assert read["spec"] == {"size": 3}
     # Its OpenAPI schema is enforced by the API server.
     with pytest.raises(ApiException) as invalid:
@@ -209,12 +228,12 @@ def test_a_crd_becomes_established_and_is_served(
             {**body, "metadata": {"name": "bad"}, "spec": {"size": 0}},
         )
     assert invalid.value.status == 422
-    assert "spec.size" in invalid.value.body
+    assert "spec.size" in cast(str, invalid.value.body)
 
 
-def _created(create: object, size: int) -> bool:
+def _created(create: Callable[[int], object], size: int) -> bool:
     try:
-        create(size)  # type: ignore[operator]
+        create(size)
     except ApiException as exc:
         if exc.status == 404:
             return False

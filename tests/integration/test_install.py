@@ -8,14 +8,20 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from tests.support import controlplane
 from tests.support.dora import ago, create, deployment, get, rfc3339
-from tests.support.kube import poll, service_account_token, token_kubeconfig
+from tests.support.kube import (
+    close_client,
+    new_client,
+    poll,
+    service_account_token,
+    token_kubeconfig,
+)
 from tests.support.operator import OperatorProcess, start_operator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +65,7 @@ def installed(
     plane: controlplane.ControlPlane, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Installed]:
     workdir = tmp_path_factory.mktemp("as-sa")
-    api = config.new_client_from_config(config_file=str(plane.kubeconfig))
+    api = new_client(plane.kubeconfig)
     setup = Installed(plane.kubeconfig, Path(), api, workdir)
     # Objects of new kinds need their CRDs served, and namespaced objects their
     # namespace, before a server-side dry run can judge them.
@@ -72,7 +78,7 @@ def installed(
         "crd/dorasources.kubedora.io", "crd/clusterkopfpeerings.kopf.dev",
     )  # fmt: skip
     yield setup
-    api.close()
+    close_client(api)
 
 
 def test_the_kustomization_passes_a_server_side_dry_run(installed: Installed) -> None:
@@ -184,8 +190,11 @@ def test_the_operator_runs_on_the_shipped_rbac(applied: Installed) -> None:
 
 
 def peers(setup: Installed) -> dict[str, Any]:
-    peering = client.CustomObjectsApi(setup.api).get_cluster_custom_object(
-        "kopf.dev", "v1", "clusterkopfpeerings", "kubedora"
+    peering = cast(
+        "dict[str, Any]",
+        client.CustomObjectsApi(setup.api).get_cluster_custom_object(
+            "kopf.dev", "v1", "clusterkopfpeerings", "kubedora"
+        ),
     )
     found: dict[str, Any] = peering.get("status") or {}
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -41,10 +41,10 @@ def body(**attributes: Any) -> bytes:
 def get(
     custom_objects: client.CustomObjectsApi, namespace: str, plural: str, name: str
 ) -> dict[str, Any]:
-    found: dict[str, Any] = custom_objects.get_namespaced_custom_object(
+    found = custom_objects.get_namespaced_custom_object(
         "kubedora.io", "v1alpha1", namespace, plural, name
     )
-    return found
+    return cast("dict[str, Any]", found)
 
 
 @pytest.fixture

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 
 from tests.support import controlplane
-from tests.support.kube import apply_crds, poll, unique_name
+from tests.support.kube import apply_crds, close_client, new_client, poll, unique_name
 from tests.support.operator import free_port
 from tests.support.receiver import (
     DORA_DEPLOYMENT,
@@ -74,7 +74,7 @@ def outage(tmp_path: Path) -> Iterator[Outage]:
     port = free_port()
     # A fixed port, so that a restart on the kept data is the same server to clients.
     plane = controlplane.start(tmp_path, port=port)
-    api = config.new_client_from_config(config_file=str(plane.kubeconfig))
+    api = new_client(plane.kubeconfig)
     receiver = None
     running: Outage | None = None
     try:
@@ -100,7 +100,7 @@ def outage(tmp_path: Path) -> Iterator[Outage]:
             running.resume()
         if receiver is not None:
             receiver.stop()
-        api.close()
+        close_client(api)
         # After a restart the running control plane is another process.
         (running.plane if running is not None else plane).stop()
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from kubernetes import client
@@ -56,10 +56,10 @@ def lifecycle(incident: str) -> list[bytes]:
 
 
 def failure(custom_objects: client.CustomObjectsApi, namespace: str, name: str) -> dict[str, Any]:
-    found: dict[str, Any] = custom_objects.get_namespaced_custom_object(
+    found = custom_objects.get_namespaced_custom_object(
         "kubedora.io", "v1alpha1", namespace, "failures", name
     )
-    return found
+    return cast("dict[str, Any]", found)
 
 
 def deliver(receiver: RunningReceiver, bodies: list[bytes], **headers: str) -> list[int]:

@@ -3,6 +3,7 @@ API server, for every rule of the semantics."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -378,7 +379,8 @@ def _status_writes_since(
     from kubernetes import watch
 
     count = 0
-    stream = watch.Watch().stream(
+    # The watch module is unannotated; its events are JSON objects for custom objects.
+    stream: Iterator[dict[str, Any]] = watch.Watch().stream(  # type: ignore[no-untyped-call]
         api.list_namespaced_custom_object,
         "kubedora.io",
         "v1alpha1",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from kubernetes import client
 
@@ -30,17 +30,14 @@ def create(
         "metadata": {"name": name},
         "spec": spec,
     }
-    created: dict[str, Any] = api.create_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURALS[kind], body
-    )
-    return created
+    # The client types custom objects as `object`; they are JSON objects.
+    created = api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURALS[kind], body)
+    return cast("dict[str, Any]", created)
 
 
 def get(api: client.CustomObjectsApi, namespace: str, kind: str, name: str) -> dict[str, Any]:
-    found: dict[str, Any] = api.get_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURALS[kind], name
-    )
-    return found
+    found = api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURALS[kind], name)
+    return cast("dict[str, Any]", found)
 
 
 def patch_spec(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Literal, TypeVar, cast
 
 import yaml
-from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
 
 T = TypeVar("T")
 
@@ -19,8 +20,19 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def new_client(kubeconfig: Path) -> client.ApiClient:
+    """An API client for the kubeconfig, with its type: the config loader is unannotated."""
+    api: client.ApiClient = config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
+    return api
+
+
+def close_client(api: client.ApiClient) -> None:
+    """ApiClient.close, typed: the client's close is unannotated."""
+    api.close()  # type: ignore[no-untyped-call]
+
+
 def poll(
-    probe: Callable[[], T | None],
+    probe: Callable[[], T | Literal[False] | None],
     *,
     timeout: float = 30.0,
     interval: float = 0.1,
@@ -28,7 +40,7 @@ def poll(
 ) -> T:
     """Call probe until it returns something other than None/False, or fail at the deadline."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    last: T | Literal[False] | None = None
     while True:
         last = probe()
         if last is not None and last is not False:
@@ -54,11 +66,13 @@ def apply_crds(api: client.ApiClient, paths: Iterable[Path], timeout: float = 30
                     raise
                 ext.create_custom_resource_definition(doc)
             else:
-                doc["metadata"]["resourceVersion"] = current.metadata.resource_version
+                # The model types metadata as optional; a stored object always has it.
+                metadata = cast("client.V1ObjectMeta", current.metadata)
+                doc["metadata"]["resourceVersion"] = metadata.resource_version
                 ext.replace_custom_resource_definition(name, doc)
             names.append(name)
     for name in names:
-        poll(lambda name=name: _established(ext, name), timeout=timeout, what=f"CRD {name}")
+        poll(partial(_established, ext, name), timeout=timeout, what=f"CRD {name}")
     return names
 
 
@@ -88,5 +102,5 @@ def service_account_token(
             spec=client.V1TokenRequestSpec(audiences=[], expiration_seconds=seconds)
         ),
     )
-    token: str = issued.status.token
-    return token
+    # The model types status and token as optional; a TokenRequest's reply has both.
+    return cast(str, cast("client.V1TokenRequestStatus", issued.status).token)

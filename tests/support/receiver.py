@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from kubernetes import client as sync_client
@@ -233,7 +233,11 @@ def put_secret(
 def objects_of(
     custom_objects: sync_client.CustomObjectsApi, namespace: str, plural: str
 ) -> list[dict[str, Any]]:
-    listing = custom_objects.list_namespaced_custom_object(GROUP, VERSION, namespace, plural)
+    # The client types custom objects as `object`; a listing is a JSON object.
+    listing = cast(
+        "dict[str, Any]",
+        custom_objects.list_namespaced_custom_object(GROUP, VERSION, namespace, plural),
+    )
     items: list[dict[str, Any]] = listing["items"]
     return items
 

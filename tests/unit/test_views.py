@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from kubedora.views import Scoreboard, render_json, render_table
 
 
-def board(name: str, summary: dict[str, object] | None, **status: object) -> Scoreboard:
+def board(name: str, summary: Mapping[str, object] | None, **status: object) -> Scoreboard:
     return Scoreboard.model_validate(
         {
             "namespace": "kubedora",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kopf._cogs.structs.references import NamespaceName
 from kopf._core.engines.indexing import OperatorIndexer
 
 from kubedora.catalog import IndexedCatalog, catalog_values
@@ -72,7 +73,7 @@ def test_an_object_that_loses_its_annotation_leaves_the_index() -> None:
     catalog = IndexedCatalog([indexer.index])
     assert catalog.team("shop") == "shop"
 
-    indexer.discard(("shop", "checkout", "uid-shop-checkout"))
+    indexer.discard((NamespaceName("shop"), "checkout", "uid-shop-checkout"))
     assert catalog.by_service("checkout") == ()
     assert catalog.team("shop") is None
 

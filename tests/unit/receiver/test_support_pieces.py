@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -55,7 +56,7 @@ class TestWire:
 
     def test_the_stored_objects_metadata_is_kept_and_merged(self) -> None:
         spec = DeploymentSpec(service="checkout", started_at=T, finished_at=T)
-        stored = {
+        stored: dict[str, Any] = {
             "apiVersion": "kubedora.io/v1alpha1",
             "kind": "Deployment",
             "metadata": {
