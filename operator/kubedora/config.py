@@ -14,6 +14,8 @@ class OperatorConfig(BaseModel):
     resync_seconds: float = Field(default=60.0, gt=0.0)
     # How long a silent operator replica keeps its claim before another takes over.
     peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
+    # How many objects kopf handles at once (status writes in flight).
+    worker_limit: int = Field(default=64, ge=1)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
 

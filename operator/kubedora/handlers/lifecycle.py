@@ -34,6 +34,10 @@ def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
     # Resources are found once at startup: no cluster-wide CRD watch, so the
     # operator needs no RBAC on apiextensions.
     settings.scanning.disabled = True
+    # kopf starts one worker per object at once otherwise: after a restart
+    # over 100,000 objects, that many status writes at a time made the API
+    # server time out (504) and held gigabytes. A bounded pool drains them.
+    settings.queueing.worker_limit = config.worker_limit
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
 
