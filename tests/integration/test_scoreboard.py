@@ -196,10 +196,16 @@ def test_every_rule_lands_in_the_scoreboard(
     assert ready["status"] == "True"
     assert status["observedGeneration"] == 1
 
-    failure = get(custom_objects, namespace, "Failure", "open")["status"]
+    # Each failure's own status is written by its handler, apart from the
+    # scoreboard, which counts from the spec: wait for it to be there.
+    def own_status(name: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = get(custom_objects, namespace, "Failure", name).get("status")
+        return found if found and "state" in found else None
+
+    failure = poll(lambda: own_status("open"), what="the open failure's status")
     assert failure["state"] == "active"
     assert failure.get("timeToRestoreSeconds") is None
-    hidden = get(custom_objects, namespace, "Failure", "reopened-stable")["status"]
+    hidden = poll(lambda: own_status("reopened-stable"), what="the reopened failure's status")
     assert hidden["state"] == "stable"
     assert hidden.get("timeToRestoreSeconds") is None
 
