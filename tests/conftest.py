@@ -15,20 +15,29 @@ from tests.support.operator import OperatorProcess, start_operator
 
 ROOT = Path(__file__).resolve().parents[1]
 CRDS_DIR = ROOT / "crds"
+# How long the session's control plane took to start, for the summary.
+STARTUP_KEY = pytest.StashKey[float]()
 
 
 @pytest.fixture(scope="session")
 def cluster(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[controlplane.ControlPlane]:
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     plane = controlplane.existing()
     if plane is None:
         plane = controlplane.start(tmp_path_factory.mktemp("controlplane"))
-        if reporter is not None:
-            reporter.write_line(f"control plane started in {plane.startup_seconds:.1f}s")
+        request.config.stash[STARTUP_KEY] = plane.startup_seconds
     yield plane
     plane.stop()
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    # Written at the end: output during a fixture's setup is captured.
+    startup = config.stash.get(STARTUP_KEY, None)
+    if startup is not None:
+        terminalreporter.write_line(f"local control plane started in {startup:.1f}s")
 
 
 @pytest.fixture(scope="session")
