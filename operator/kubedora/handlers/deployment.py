@@ -8,9 +8,10 @@ from datetime import datetime
 import kopf
 from pydantic import ValidationError
 
+from kubedora.handlers.status_writes import report_invalid_spec, write_if_changed
 from kubedora.matching import CatalogLookup, deployment_team
 from kubedora.models import ConditionStatus, DeploymentSpec, DeploymentStatus
-from kubedora.models.conditions import not_ready, set_condition
+from kubedora.models.conditions import set_condition
 
 
 def next_status(
@@ -50,16 +51,8 @@ async def reconcile(
     try:
         parsed = DeploymentSpec.model_validate(dict(spec))
     except ValidationError as error:
-        invalid = not_ready(
-            previous,
-            reason="InvalidSpec",
-            message=str(error),
-            observed_generation=generation,
-            now=now,
-        )
-        patch.status.update(invalid.to_wire())
+        report_invalid_spec(patch, previous, error, generation, now)
         return
-    wire = next_status(parsed, previous, generation, now, catalog=catalog).to_wire()
-    # On resume every object comes through again; write only what changed.
-    if wire != previous.to_wire():
-        patch.status.update(wire)
+    write_if_changed(
+        patch, previous, next_status(parsed, previous, generation, now, catalog=catalog)
+    )

@@ -9,11 +9,12 @@ from datetime import datetime
 import kopf
 from pydantic import ValidationError
 
+from kubedora.handlers.status_writes import report_invalid_spec, write_if_changed
 from kubedora.matching import CatalogLookup, attribute_failure
 from kubedora.metrics.restore import effective_state, observe, restore_of, timeline_of
 from kubedora.metrics.window import format_duration
 from kubedora.models import ConditionStatus, FailureSpec, FailureStatus
-from kubedora.models.conditions import not_ready, set_condition
+from kubedora.models.conditions import set_condition
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,6 @@ def transition(previous: FailureStatus, current: FailureStatus) -> Transition | 
     return None
 
 
-def invalid_status(
-    previous: FailureStatus, error: ValidationError, generation: int | None, now: datetime
-) -> FailureStatus:
-    return not_ready(
-        previous, reason="InvalidSpec", message=str(error), observed_generation=generation, now=now
-    )
-
-
 async def reconcile(
     *,
     body: kopf.Body,
@@ -94,16 +87,10 @@ async def reconcile(
     try:
         parsed = FailureSpec.model_validate(dict(spec))
     except ValidationError as error:
-        # The CRD refuses most bad input; whatever slips through is reported,
-        # not retried: retrying cannot fix a spec.
-        current = invalid_status(previous, error, generation, now)
-        patch.status.update(current.to_wire())
+        report_invalid_spec(patch, previous, error, generation, now)
         return
     current = next_status(parsed, previous, generation, now, catalog=catalog)
-    wire = current.to_wire()
-    # On resume every object comes through again; write only what changed.
-    if wire != previous.to_wire():
-        patch.status.update(wire)
+    write_if_changed(patch, previous, current)
     change = transition(previous, current)
     if change is not None:
         kopf.event(body, type="Normal", reason=change.reason, message=change.message)
