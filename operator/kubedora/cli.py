@@ -101,8 +101,8 @@ def run_operator(args: argparse.Namespace) -> int:
             priority=args.priority if args.priority is not None else secrets.randbelow(2**31),
             liveness_endpoint=args.liveness,
             memo=kopf.Memo(
-                config=OperatorConfig.from_env(dict(os.environ)).model_copy(
-                    update={"namespaces": None if args.all_namespaces else namespaces}
+                config=OperatorConfig.from_env(
+                    os.environ, namespaces=None if args.all_namespaces else namespaces
                 )
             ),
         )
@@ -111,11 +111,13 @@ def run_operator(args: argparse.Namespace) -> int:
 
 
 def run_receiver(args: argparse.Namespace) -> int:
-    from kubedora.receiver.server import serve
+    from kubedora.config import ReceiverConfig
+    from kubedora.receiver.app import serve
 
     namespace = args.namespace or _default_namespace() or "default"
+    config = ReceiverConfig.from_env(os.environ, namespace=namespace)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve(args.host, args.port, namespace))
+    asyncio.run(serve(args.host, args.port, config))
     return 0
 
 

@@ -1,12 +1,33 @@
-"""Typed settings of the operator, read once from the environment."""
+"""Typed settings of the operator and the receiver, read once from the
+environment: `KUBEDORA_<FIELD>` in upper case sets a field, e.g.
+KUBEDORA_DEBOUNCE_SECONDS=2 or KUBEDORA_API_TIMEOUT=5."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Self
+
 from pydantic import BaseModel, Field
 
+# PagerDuty drops deliveries over 256 KB; nothing legitimate is larger.
+MAX_BODY_BYTES = 256 * 1024
 
-class OperatorConfig(BaseModel):
-    """How the operator paces its work. Environment: KUBEDORA_<FIELD> in upper case."""
+
+class _FromEnvironment(BaseModel):
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **given: Any) -> Self:
+        """Defaults, overridden by the environment, overridden by `given`
+        (what the command line says)."""
+        values: dict[str, Any] = {
+            name: environ[f"KUBEDORA_{name.upper()}"]
+            for name in cls.model_fields
+            if f"KUBEDORA_{name.upper()}" in environ
+        }
+        return cls.model_validate({**values, **given})
+
+
+class OperatorConfig(_FromEnvironment):
+    """How the operator paces its work."""
 
     # A burst of Failure/Deployment events within this many seconds yields one recompute.
     debounce_seconds: float = Field(default=1.0, ge=0.0)
@@ -19,11 +40,24 @@ class OperatorConfig(BaseModel):
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
 
-    @classmethod
-    def from_env(cls, environ: dict[str, str]) -> OperatorConfig:
-        values = {
-            name: environ[f"KUBEDORA_{name.upper()}"]
-            for name in cls.model_fields
-            if f"KUBEDORA_{name.upper()}" in environ
-        }
-        return cls.model_validate(values)
+
+class ReceiverConfig(_FromEnvironment):
+    """Where the receiver writes, and how long it waits for what, with the
+    values PagerDuty's delivery rules call for."""
+
+    namespace: str = Field(min_length=1)
+    max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1)
+    # DoraSources and their Secrets are cached this long, so a delivery does
+    # not cost three extra API reads; a key added since is honoured sooner,
+    # see credentials_min_refresh.
+    credentials_ttl: float = Field(default=5.0, gt=0.0)
+    # An unknown key makes the receiver reload its credentials, at most this
+    # often (a wrong key must not turn into a stream of API reads).
+    credentials_min_refresh: float = Field(default=1.0, ge=0.0)
+    # One request to the API server.
+    api_timeout: float = Field(default=2.0, gt=0.0)
+    # The whole delivery: PagerDuty gives up after 5 s and retries; answering
+    # 503 before that tells it the same, sooner.
+    deadline: float = Field(default=4.0, gt=0.0)
+    # Seconds a 503 tells the sender to wait before retrying.
+    retry_after: int = Field(default=5, ge=0)

@@ -39,10 +39,10 @@ from kubernetes import client as sync_client
 from kubernetes_asyncio import client as async_client
 from kubernetes_asyncio import config as async_config
 
+from kubedora.ingest.incidents import apply, failure_name
+from kubedora.ingest.pagerduty import incident_event, parse_webhook
+from kubedora.k8s.objects import custom_object
 from kubedora.models import GROUP, VERSION
-from kubedora.receiver.incidents import apply, failure_name
-from kubedora.receiver.pagerduty import incident_event, parse_webhook
-from kubedora.receiver.wire import custom_object
 from tests.support import controlplane
 from tests.support.kube import apply_crds, close_client, new_client, unique_name
 from tests.support.operator import free_port

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from kubedora.receiver.signatures import sign
+from kubedora.receiver.auth import sign
 from tests.support.receiver import (
     API_KEY,
     DORA_DEPLOYMENT,

@@ -26,9 +26,9 @@ from kubernetes_asyncio import client as async_client
 from kubernetes_asyncio import config as async_config
 from prometheus_client import CollectorRegistry
 
+from kubedora.config import ReceiverConfig
 from kubedora.receiver.app import create_app
-from kubedora.receiver.settings import ReceiverSettings
-from kubedora.receiver.signatures import SIGNATURE_HEADER, sign
+from kubedora.receiver.auth import SIGNATURE_HEADER, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -141,7 +141,7 @@ TEST_TIMEOUTS = {"api_timeout": 10.0, "deadline": 20.0}
 
 
 def start_receiver(kubeconfig: Path, namespace: str, **settings: Any) -> RunningReceiver:
-    """Serve the receiver for namespace; settings override ReceiverSettings."""
+    """Serve the receiver for namespace; settings override ReceiverConfig."""
     settings = {**TEST_TIMEOUTS, **settings}
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="receiver", daemon=True)
@@ -157,7 +157,7 @@ def start_receiver(kubeconfig: Path, namespace: str, **settings: Any) -> Running
             config_file=str(kubeconfig), client_configuration=configuration
         )
         api = async_client.ApiClient(configuration)
-        app = create_app(api, ReceiverSettings(namespace=namespace, **settings), registry=registry)
+        app = create_app(api, ReceiverConfig(namespace=namespace, **settings), registry=registry)
         runner = web.AppRunner(app)
         await runner.setup()
         await web.SockSite(runner, listener).start()

@@ -3,17 +3,9 @@
 The single source of truth for crds/*.yaml (see crdgen). Imports nothing
 internal outside this package."""
 
-from kubedora.models.base import Condition, ConditionStatus, GitInfo, KubeModel, SecretRef
+from kubedora.models.base import Condition, ConditionStatus, GitInfo, KubeModel, SecretRef, Tag
 from kubedora.models.catalog import CatalogEntry, CatalogSource
-from kubedora.models.datadog import (
-    DoraDeploymentAttributes,
-    DoraDeploymentRequest,
-    DoraFailureAttributes,
-    DoraFailureRequest,
-    DoraGit,
-    from_unix,
-)
-from kubedora.models.deployment import DeploymentSpec, DeploymentStatus
+from kubedora.models.deployment import DEPLOYMENT_ID_PATTERN, DeploymentSpec, DeploymentStatus
 from kubedora.models.dorasource import (
     BreakdownRow,
     Dimension,
@@ -33,14 +25,6 @@ from kubedora.models.failure import (
     PagerDutyContext,
     TimelineEntry,
 )
-from kubedora.models.pagerduty import (
-    PagerDutyClient,
-    PagerDutyEvent,
-    PagerDutyIncident,
-    PagerDutyIncidentReference,
-    PagerDutyReference,
-    PagerDutyWebhook,
-)
 
 GROUP = "kubedora.io"
 VERSION = "v1alpha1"
@@ -48,6 +32,7 @@ API_VERSION = f"{GROUP}/{VERSION}"
 
 __all__ = [
     "API_VERSION",
+    "DEPLOYMENT_ID_PATTERN",
     "GROUP",
     "VERSION",
     "Attribution",
@@ -60,11 +45,6 @@ __all__ = [
     "DeploymentStatus",
     "Dimension",
     "Display",
-    "DoraDeploymentAttributes",
-    "DoraDeploymentRequest",
-    "DoraFailureAttributes",
-    "DoraFailureRequest",
-    "DoraGit",
     "DoraSourceSpec",
     "DoraSourceStatus",
     "FailureSource",
@@ -74,16 +54,10 @@ __all__ = [
     "Figures",
     "GitInfo",
     "KubeModel",
-    "PagerDutyClient",
     "PagerDutyContext",
-    "PagerDutyEvent",
-    "PagerDutyIncident",
-    "PagerDutyIncidentReference",
-    "PagerDutyReference",
     "PagerDutySettings",
-    "PagerDutyWebhook",
     "Scope",
     "SecretRef",
+    "Tag",
     "TimelineEntry",
-    "from_unix",
 ]

@@ -1,8 +1,12 @@
-"""The aiohttp application factory: routes, probes, metrics and error answers."""
+"""The receiver's aiohttp application: the factory (routes, probes, Prometheus,
+error answers) and `serve`, which runs it until SIGTERM/SIGINT."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -11,16 +15,21 @@ from aiohttp import web
 from kubernetes_asyncio import client
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from kubedora.k8s.client import api_reachable
-from kubedora.k8s.dorasources import read_credentials
+from kubedora.config import ReceiverConfig
+from kubedora.k8s.client import api_reachable, connect
 from kubedora.k8s.errors import Unavailable
-from kubedora.receiver.credentials import CredentialCache
-from kubedora.receiver.dora_api import dora_deployment, dora_failure
-from kubedora.receiver.metrics import ReceiverMetrics
+from kubedora.receiver import telemetry
+from kubedora.receiver.auth import CredentialCache, read_credentials
 from kubedora.receiver.problems import Problem, problem_response
-from kubedora.receiver.settings import ReceiverSettings
-from kubedora.receiver.state import STATE_KEY, Probe, ReceiverState
-from kubedora.receiver.webhook import pagerduty_webhook
+from kubedora.receiver.routes import (
+    STATE_KEY,
+    Probe,
+    ReceiverState,
+    dora_deployment,
+    dora_failure,
+    pagerduty_webhook,
+)
+from kubedora.receiver.telemetry import Telemetry
 from kubedora.receiver.writer import Writer
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -30,31 +39,31 @@ log = logging.getLogger("kubedora.receiver")
 
 def create_app(
     api: client.ApiClient,
-    settings: ReceiverSettings,
+    config: ReceiverConfig,
     *,
     registry: CollectorRegistry | None = None,
     readiness: Probe | None = None,
 ) -> web.Application:
-    """The receiver for `settings.namespace`, writing through `api`.
+    """The receiver for `config.namespace`, writing through `api`.
 
     `readiness` says whether the API server is reachable (default: ask it)."""
     metrics_registry = registry or CollectorRegistry()
     credentials = CredentialCache(
-        partial(read_credentials, api, settings.namespace, timeout=settings.api_timeout),
-        ttl=settings.credentials_ttl,
-        min_refresh=settings.credentials_min_refresh,
+        partial(read_credentials, api, config.namespace, timeout=config.api_timeout),
+        ttl=config.credentials_ttl,
+        min_refresh=config.credentials_min_refresh,
     )
     state = ReceiverState(
-        settings=settings,
-        writer=Writer(api, settings.namespace, timeout=settings.api_timeout),
+        config=config,
+        writer=Writer(api, config.namespace, timeout=config.api_timeout),
         credentials=credentials,
-        metrics=ReceiverMetrics.register(metrics_registry),
+        telemetry=Telemetry.register(metrics_registry),
         registry=metrics_registry,
         readiness=readiness or partial(api_reachable, api),
     )
     # The body limit is enforced while reading, also for chunked bodies.
     app = web.Application(
-        middlewares=[_observe, _answer_problems], client_max_size=settings.max_body_bytes
+        middlewares=[_count_requests, _answer_problems], client_max_size=config.max_body_bytes
     )
     app[STATE_KEY] = state
     app.router.add_get("/healthz", healthz)
@@ -92,9 +101,9 @@ def _route(request: web.Request) -> str:
 
 
 @web.middleware
-async def _observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Requests by route and status, and their latency."""
-    metrics = request.app[STATE_KEY].metrics
+    counters = request.app[STATE_KEY].telemetry
     route = _route(request)
     started = time.perf_counter()
     status = 500
@@ -108,8 +117,8 @@ async def _observe(request: web.Request, handler: Handler) -> web.StreamResponse
         return response
     finally:
         # Anything else escaping is answered 500 by aiohttp, which logs it.
-        metrics.requests.labels(route, str(status)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        counters.requests.labels(route, str(status)).inc()
+        counters.latency.labels(route).observe(time.perf_counter() - started)
 
 
 @web.middleware
@@ -122,9 +131,34 @@ async def _answer_problems(request: web.Request, handler: Handler) -> web.Stream
         return problem.response()
     except (Unavailable, TimeoutError) as exc:
         log.warning("API server unavailable", extra={"route": _route(request), "detail": str(exc)})
-        retry_after = str(request.app[STATE_KEY].settings.retry_after)
+        retry_after = str(request.app[STATE_KEY].config.retry_after)
         return problem_response(
             503,
             "the Kubernetes API server is unavailable; retry later",
             {"Retry-After": retry_after},
         )
+
+
+async def serve(host: str, port: int, config: ReceiverConfig) -> None:
+    telemetry.configure_logs()
+    api = await connect()
+    try:
+        app = create_app(api, config)
+        # No access log: every request that reaches a route logs one JSON
+        # line of its own, with the ids an access log would not have.
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        log.info(
+            "receiver listening on http://%s:%d for namespace %s", host, port, config.namespace
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await runner.cleanup()
+    finally:
+        await api.close()

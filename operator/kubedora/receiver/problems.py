@@ -1,4 +1,7 @@
-"""Error answers in the Datadog API's shape, for every route:
+"""HTTP answers other than success, and the checks every POST goes through
+before its body is parsed (size, content type).
+
+Errors have the Datadog API's shape, for every route:
 `{"errors": [{"status": "400", "title": "Bad Request", "detail": "..."}]}`."""
 
 from __future__ import annotations
@@ -35,3 +38,27 @@ def problem_response(
         "errors": [{"status": str(status), "title": HTTPStatus(status).phrase, "detail": detail}]
     }
     return web.json_response(body, status=status, headers=headers)
+
+
+def is_json(content_type: str) -> bool:
+    """application/json, or a JSON-based type such as application/vnd.x+json."""
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def check_headers(request: web.Request, limit: int) -> None:
+    """413 for a declared length over the limit, 415 for a non-JSON type,
+    before anything is read."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Problem(413, f"the body is {request.content_length} bytes; at most {limit} accepted")
+    if not is_json(request.content_type):
+        given = request.headers.get("Content-Type") or "none"
+        raise Problem(415, f"send Content-Type: application/json (got {given})")
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The raw body (signatures are computed over these exact bytes)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        # A chunked body gives no length up front; aiohttp stops it at the limit.
+        raise Problem(413, f"the body is over {limit} bytes") from None

@@ -1,26 +1,48 @@
 """Turn parsed events into stored Failures and Deployments.
 
-The decisions are the pure functions of `incidents` and `datadog`; this
-module reads, applies them and writes, through k8s.objects.upsert."""
+The decisions are the pure functions of `ingest.incidents` and
+`ingest.datadog`; this module reads, applies them and writes, through
+`k8s.objects.upsert`, one writer at a time per object within this process."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from kubernetes_asyncio import client
 from pydantic import ValidationError
 
-from kubedora.k8s.upsert import Build, Object, Upserted, upsert
-from kubedora.models import (
-    DeploymentSpec,
-    DoraDeploymentAttributes,
-    DoraFailureAttributes,
-    FailureSpec,
-)
-from kubedora.receiver import datadog, incidents
-from kubedora.receiver.locks import KeyedLock
-from kubedora.receiver.pagerduty import IncidentEvent, Stamp
-from kubedora.receiver.wire import SOURCE_LABEL, custom_object
+from kubedora.ingest import datadog, incidents
+from kubedora.ingest.datadog import DoraDeploymentAttributes, DoraFailureAttributes
+from kubedora.ingest.pagerduty import IncidentEvent, Stamp
+from kubedora.k8s.objects import SOURCE_LABEL, Build, Object, Upserted, custom_object, upsert
+from kubedora.models import DeploymentSpec, FailureSpec
+
+
+class KeyedLock:
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                # Nobody waits on it: forget it, or the dict grows forever.
+                del self._users[key]
+                del self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
 
 _Spec = TypeVar("_Spec", FailureSpec, DeploymentSpec)
 

@@ -6,11 +6,16 @@ import asyncio
 
 import pytest
 
-from kubedora.k8s.dorasources import SourceCredentials
 from kubedora.models import DoraSourceSpec, FailureSource, PagerDutySettings, SecretRef
-from kubedora.receiver.auth import Denied, authenticate, key_matches, signed_by
-from kubedora.receiver.credentials import CredentialCache
-from kubedora.receiver.signatures import sign
+from kubedora.receiver.auth import (
+    CredentialCache,
+    Denied,
+    SourceCredentials,
+    authenticate,
+    key_matches,
+    sign,
+    signed_by,
+)
 
 BODY = b'{"event": {}}'
 
@@ -200,7 +205,7 @@ class TestCredentialCache:
         broken = SourceCredentials("a", DoraSourceSpec(), problems=("Secret a-keys not found",))
         loader, clock = Loader([broken]), Clock()
         cache = self.cache(loader, clock)
-        with caplog.at_level("WARNING", logger="kubedora.receiver.credentials"):
+        with caplog.at_level("WARNING", logger="kubedora.receiver.auth"):
             for _ in range(3):
                 await cache.current()
                 clock.now += 10

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kubedora.receiver.signatures import sign, signatures_in, verify
+from kubedora.receiver.auth import sign, signatures_in, verify
 from tests.support.receiver import fixture_bytes, fixture_json
 
 RECORDED: dict[str, Any] = fixture_json("pagerduty", "signatures.json")

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from kubedora.ingest.names import exact_or_hashed, slug
+from kubedora.ingest.payload import describe
+from kubedora.k8s.objects import custom_object, spec_wire
 from kubedora.models import DeploymentSpec, FailureSpec, PagerDutyContext
-from kubedora.receiver.intake import is_json
-from kubedora.receiver.invalid import describe
-from kubedora.receiver.locks import KeyedLock
-from kubedora.receiver.names import exact_or_hashed, slug
-from kubedora.receiver.wire import custom_object, spec_wire
+from kubedora.receiver.problems import is_json
+from kubedora.receiver.writer import KeyedLock
 
 DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 T = datetime(2026, 1, 1, tzinfo=UTC)

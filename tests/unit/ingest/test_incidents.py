@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubedora.ingest.incidents import IncidentFailure, apply, failure_name
+from kubedora.ingest.pagerduty import IncidentEvent, incident_event, parse_webhook
 from kubedora.metrics.restore import restore_of
 from kubedora.models import FailureSource, FailureSpec, FailureState, TimelineEntry
-from kubedora.receiver.incidents import IncidentFailure, apply, failure_name
-from kubedora.receiver.pagerduty import IncidentEvent, incident_event, parse_webhook
 from tests.support.receiver import encode, pd_delivery, pd_note
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)

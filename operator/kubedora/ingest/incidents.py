@@ -18,16 +18,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kubedora.ingest.names import exact_or_hashed
+from kubedora.ingest.pagerduty import (
+    IncidentEvent,
+    PagerDutyIncident,
+    Stamp,
+    service_name,
+    team_names,
+)
 from kubedora.models import (
     FailureSource,
     FailureSpec,
     FailureState,
     PagerDutyContext,
-    PagerDutyIncident,
     TimelineEntry,
 )
-from kubedora.receiver.names import exact_or_hashed
-from kubedora.receiver.pagerduty import IncidentEvent, Stamp, service_name, team_names
 
 # The stamp of the event the Failure's incident context was taken from.
 CONTEXT_ANNOTATION = "kubedora.io/pagerduty-context"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from kubedora.ingest.pagerduty import IncidentEvent, Stamp, incident_event, parse_webhook
+from kubedora.ingest.payload import PayloadError
 from kubedora.models import FailureState
-from kubedora.receiver.invalid import PayloadError
-from kubedora.receiver.pagerduty import IncidentEvent, Stamp, incident_event, parse_webhook
 from tests.support.receiver import fixture_bytes, fixture_json
 
 

@@ -8,16 +8,17 @@ from typing import Any
 
 import pytest
 
-from kubedora.models import FailureSource, FailureState, GitInfo, from_unix
-from kubedora.receiver.datadog import (
+from kubedora.ingest.datadog import (
     deployment_name,
     deployment_spec,
     failure_name,
     failure_spec,
+    from_unix,
     parse_deployment,
     parse_failure,
 )
-from kubedora.receiver.invalid import PayloadError
+from kubedora.ingest.payload import PayloadError
+from kubedora.models import FailureSource, FailureState, GitInfo
 from tests.support.receiver import fixture_bytes
 
 INSTANT = datetime(2023, 11, 14, 11, 17, 28, tzinfo=UTC)

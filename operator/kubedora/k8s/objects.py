@@ -1,17 +1,20 @@
-"""Create-or-update of kubedora objects with optimistic concurrency.
+"""kubedora objects as the API server stores them: built from specs, and
+created or updated with optimistic concurrency.
+
+Specs go out without nulls and empty lists: absent is what they mean, and
+`kubectl get` columns then show nothing instead of `<no value>`.
 
 Several writers (receiver replicas, concurrent deliveries) may update one
 object at once. `upsert` reads it, lets the caller compute the new object
 from what it read, and writes it back with that resourceVersion; a 409
 means someone else wrote in between, so it reads and computes again. The
-caller's `build` must therefore be a pure function of what it is given.
-"""
+caller's `build` must therefore be a pure function of what it is given."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -20,9 +23,55 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from kubedora.k8s.errors import Unavailable, translated
-from kubedora.models import GROUP, VERSION
+from kubedora.models import API_VERSION, GROUP, VERSION, KubeModel
 
 Object = dict[str, Any]
+
+SOURCE_LABEL = "kubedora.io/source"
+
+
+def spec_wire(spec: KubeModel) -> dict[str, Any]:
+    return _pruned(spec.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+def _pruned(mapping: dict[str, Any]) -> dict[str, Any]:
+    kept = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            value = _pruned(value)
+        elif isinstance(value, list):
+            value = [_pruned(v) if isinstance(v, dict) else v for v in value]
+        if value not in ([], {}):
+            kept[key] = value
+    return kept
+
+
+def custom_object(
+    kind: str,
+    name: str,
+    spec: KubeModel,
+    *,
+    base: Object | None = None,
+    annotations: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Object:
+    """The object to store: `base` (what is stored now) with its spec
+    replaced and annotations/labels merged, or a new object."""
+    metadata: Object = dict((base or {}).get("metadata") or {})
+    metadata["name"] = name
+    if annotations:
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), **annotations}
+    if labels:
+        metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
+    return {
+        **(base or {}),
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "metadata": metadata,
+        "spec": spec_wire(spec),
+    }
+
+
 # Given the object as stored (None: absent), the object to store (None: leave it).
 Build = Callable[[Object | None], Object | None]
 
