@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from kubedora.handlers.indexes import deployment_fact, failure_fact
+from kubedora.handlers.facts import deployment_fact, failure_fact
 from kubedora.handlers.scoreboard import scoreboard_status
 from kubedora.metrics.dora import DeploymentFact, FailureFact
 from kubedora.models import DoraSourceSpec, DoraSourceStatus

@@ -3,7 +3,7 @@ plain async function in the module that owns the behaviour.
 
 kopf handles what it is good at: one handler run per object change with
 retries, status patches, Events, daemons and peering. What the handlers read
-in bulk (facts, catalog) comes from informers (handlers/caches.py), not kopf
+in bulk (facts, catalog) comes from informers (handlers/runtime.py), not kopf
 indexes, whose startup cost grows with the square of the objects."""
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any
 
 import kopf
 
-from kubedora.handlers import deployment, failure, lifecycle, scoreboard
-from kubedora.handlers.runtime import runtime_of
+from kubedora.handlers import reconcile, runtime, scoreboard
 from kubedora.models import GROUP, VERSION
 
 FAILURES = (GROUP, VERSION, "failures")
@@ -24,12 +23,12 @@ DORASOURCES = (GROUP, VERSION, "dorasources")
 
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
-    await lifecycle.startup(settings, memo)
+    await runtime.startup(settings, memo)
 
 
 @kopf.on.cleanup()
 async def cleanup(memo: Any, **_: Any) -> None:
-    await lifecycle.cleanup(memo)
+    await runtime.cleanup(memo)
 
 
 @kopf.on.resume(*FAILURES)
@@ -44,10 +43,10 @@ async def reconcile_failure(
     memo: Any,
     **_: Any,
 ) -> None:
-    caches = runtime_of(memo).caches
+    caches = runtime.runtime_of(memo).caches
     # Matching against a half-listed catalog would file failures wrongly.
     await caches.catalog_synced()
-    await failure.reconcile(
+    await reconcile.failure(
         body=body,
         spec=spec,
         status=status,
@@ -69,9 +68,9 @@ async def reconcile_deployment(
     memo: Any,
     **_: Any,
 ) -> None:
-    caches = runtime_of(memo).caches
+    caches = runtime.runtime_of(memo).caches
     await caches.catalog_synced()
-    await deployment.reconcile(
+    await reconcile.deployment(
         spec=spec,
         status=status,
         meta=meta,
@@ -90,7 +89,7 @@ def _spec_not_yet_computed(meta: kopf.Meta, status: kopf.Status, **_: Any) -> bo
 @kopf.on.event(*DORASOURCES, when=_spec_not_yet_computed)
 async def dorasource_changed(namespace: str | None, memo: Any, **_: Any) -> None:
     if namespace is not None:  # our kinds are namespaced; None never comes
-        runtime_of(memo).triggers.touch(namespace)
+        runtime.runtime_of(memo).triggers.touch(namespace)
 
 
 @kopf.daemon(*DORASOURCES, cancellation_timeout=10.0)
@@ -105,14 +104,17 @@ async def scoreboard_loop(
 ) -> None:
     if namespace is None:
         return
-    runtime = runtime_of(memo)
+    shared = runtime.runtime_of(memo)
     await scoreboard.run(
-        runtime=runtime,
+        api=shared.api,
+        config=shared.config,
+        triggers=shared.triggers,
+        facts_synced=shared.caches.facts_synced,
         name=name,
         namespace=namespace,
         body=body,
         stopped=stopped,
-        failure_facts=runtime.caches.failure_facts,
-        deployment_facts=runtime.caches.deployment_facts,
+        failure_facts=shared.caches.failure_facts,
+        deployment_facts=shared.caches.deployment_facts,
         logger=logger,
     )

@@ -1,17 +1,129 @@
-"""What every handler shares during one operator run, carried in kopf's memo."""
+"""What every handler shares during one operator run, carried in kopf's memo,
+and the operator's startup and cleanup: kopf settings, the API client, and
+the informers that keep the operator's in-memory view of the cluster (the
+facts the scoreboards count, the catalog, and which failures and
+deployments each catalog key can re-attribute)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import kopf
 from kubernetes_asyncio import client
 
+from kubedora.catalog import index
+from kubedora.catalog.index import ObjectRef
+from kubedora.catalog.view import IndexedCatalog
 from kubedora.config import OperatorConfig
-from kubedora.handlers.caches import Caches
-from kubedora.handlers.rematch import Rematcher
-from kubedora.handlers.triggers import Triggers
+from kubedora.handlers import facts
+from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.scoreboard import Triggers
+from kubedora.k8s.client import connect
+from kubedora.k8s.informer import Informer, KeyedIndex, Kind
+from kubedora.matching import CatalogKey
+from kubedora.metrics.dora import DeploymentFact, FailureFact
+from kubedora.models import GROUP, VERSION, CatalogEntry
+
+FAILURES = Kind(GROUP, VERSION, "failures")
+DEPLOYMENTS = Kind(GROUP, VERSION, "deployments")
+# The catalog: annotated Services and workloads, by kind.
+CATALOG_KINDS = {
+    Kind("", "v1", "services"): ("Service", "v1"),
+    Kind("apps", "v1", "deployments"): ("Deployment", "apps/v1"),
+    Kind("apps", "v1", "statefulsets"): ("StatefulSet", "apps/v1"),
+    Kind("apps", "v1", "daemonsets"): ("DaemonSet", "apps/v1"),
+}
+
+
+@dataclass
+class Caches:
+    failure_facts: KeyedIndex[str, FailureFact]
+    deployment_facts: KeyedIndex[str, DeploymentFact]
+    failure_dependents: KeyedIndex[CatalogKey, ObjectRef]
+    deployment_dependents: KeyedIndex[CatalogKey, ObjectRef]
+    catalog: IndexedCatalog
+    fact_informers: list[Informer] = field(default_factory=list)
+    catalog_informers: list[Informer] = field(default_factory=list)
+
+    @property
+    def informers(self) -> list[Informer]:
+        return [*self.catalog_informers, *self.fact_informers]
+
+    async def facts_synced(self) -> None:
+        await _all_synced(self.fact_informers)
+
+    async def catalog_synced(self) -> None:
+        await _all_synced(self.catalog_informers)
+
+
+async def _all_synced(informers: Iterable[Informer]) -> None:
+    await asyncio.gather(*(informer.synced.wait() for informer in informers))
+
+
+def build(
+    api: client.ApiClient,
+    namespaces: list[str] | None,
+    triggers: Triggers,
+    rematcher: Rematcher,
+) -> Caches:
+    """Informers for every namespace served (None: all of them, one watch)."""
+    scopes: list[str | None] = list(namespaces) if namespaces else [None]
+
+    def touch(old: Mapping[str, object], new: Mapping[str, object]) -> None:
+        for namespace in {*old, *new}:
+            triggers.touch(namespace)
+
+    failure_facts: KeyedIndex[str, FailureFact] = KeyedIndex(facts.failure_by_namespace, touch)
+    deployment_facts: KeyedIndex[str, DeploymentFact] = KeyedIndex(
+        facts.deployment_by_namespace, touch
+    )
+    failure_dependents: KeyedIndex[CatalogKey, ObjectRef] = KeyedIndex(index.failure_dependents)
+    deployment_dependents: KeyedIndex[CatalogKey, ObjectRef] = KeyedIndex(
+        index.deployment_dependents
+    )
+    dependents = (failure_dependents, deployment_dependents)
+
+    catalog_indexes: list[KeyedIndex[CatalogKey, CatalogEntry]] = []
+    catalog_informers: list[Informer] = []
+    fact_informers: list[Informer] = []
+    for kind, (kind_name, api_version) in CATALOG_KINDS.items():
+        entries: KeyedIndex[CatalogKey, CatalogEntry] = KeyedIndex(
+            functools.partial(index.catalog_values, kind_name)
+        )
+        follower = CatalogFollower(
+            kind=kind_name,
+            api_version=api_version,
+            api=api,
+            rematcher=rematcher,
+            dependents=dependents,
+        )
+        catalog_indexes.append(entries)
+        for namespace in scopes:
+            # The index first: the follower's re-matches read the new catalog.
+            catalog_informers.append(Informer(api, kind, [entries, follower], namespace=namespace))
+    for namespace in scopes:
+        fact_informers.append(
+            Informer(api, FAILURES, [failure_facts, failure_dependents], namespace=namespace)
+        )
+        fact_informers.append(
+            Informer(
+                api, DEPLOYMENTS, [deployment_facts, deployment_dependents], namespace=namespace
+            )
+        )
+    return Caches(
+        failure_facts=failure_facts,
+        deployment_facts=deployment_facts,
+        failure_dependents=failure_dependents,
+        deployment_dependents=deployment_dependents,
+        catalog=IndexedCatalog(catalog_indexes),
+        fact_informers=fact_informers,
+        catalog_informers=catalog_informers,
+    )
 
 
 @dataclass
@@ -30,3 +142,62 @@ def runtime_of(memo: kopf.Memo) -> Runtime:
     if isinstance(runtime, Runtime):
         return runtime
     raise RuntimeError("the operator's startup handler has not run")
+
+
+PREFIX = "kubedora.io"
+
+
+def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
+    # Our own names everywhere, never kopf's kopf.zalando.org defaults.
+    settings.persistence.finalizer = f"{PREFIX}/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=PREFIX, key="last-handled-configuration"
+    )
+    # Only warnings become Events by themselves; notable transitions are posted
+    # explicitly, so `kubectl describe` is not flooded with routine logs.
+    settings.posting.level = logging.WARNING
+    # A dead replica's peering entry expires after this; a stopped one leaves
+    # at once. The survivor resumes then.
+    settings.peering.lifetime = int(config.peering_lifetime_seconds)
+    # Resources are found once at startup: no cluster-wide CRD watch, so the
+    # operator needs no RBAC on apiextensions.
+    settings.scanning.disabled = True
+    # kopf starts one worker per object at once otherwise: after a restart
+    # over 100,000 objects, that many status writes at a time made the API
+    # server time out (504) and held gigabytes. A bounded pool drains them.
+    settings.queueing.worker_limit = config.worker_limit
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+
+
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
+    config = memo.get("config")
+    if not isinstance(config, OperatorConfig):
+        config = OperatorConfig()
+    configure(settings, config)
+    api = await connect()
+    triggers, rematcher = Triggers(), Rematcher()
+    runtime = Runtime(
+        config=config,
+        api=api,
+        triggers=triggers,
+        rematcher=rematcher,
+        caches=build(api, config.namespaces, triggers, rematcher),
+    )
+    runtime.tasks = [
+        asyncio.create_task(informer.supervised(), name=f"informer {informer.kind.plural}")
+        for informer in runtime.caches.informers
+    ]
+    memo["runtime"] = runtime
+
+
+async def cleanup(memo: kopf.Memo) -> None:
+    runtime = runtime_of(memo)
+    for task in runtime.tasks:
+        task.cancel()
+    for task in runtime.tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await runtime.rematcher.close()
+    await runtime.api.close()

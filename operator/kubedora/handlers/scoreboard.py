@@ -1,27 +1,63 @@
 """One loop per DoraSource: recompute its scoreboard when facts change
-(debounced), when its spec changes, and as the window slides."""
+(debounced), when its spec changes, and as the window slides.
+
+Each Failure/Deployment event bumps its namespace's trigger counter; every
+DoraSource loop remembers the counter it last computed for. Counters, not
+one shared flag, so that one DoraSource consuming a wake-up never hides it
+from another in the same namespace."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
 import kopf
+from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from kubedora.handlers.runtime import Runtime
+from kubedora.config import OperatorConfig
 from kubedora.k8s.client import patch_status
 from kubedora.k8s.informer import KeyedIndex
 from kubedora.metrics.dora import DeploymentFact, FailureFact, compute
 from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
-from kubedora.models import (
-    ConditionStatus,
-    Display,
-    DoraSourceSpec,
-    DoraSourceStatus,
-)
+from kubedora.models import ConditionStatus, Display, DoraSourceSpec, DoraSourceStatus
 from kubedora.models.conditions import not_ready, set_condition
+
+
+class Triggers:
+    def __init__(self) -> None:
+        self._counters: dict[str, int] = defaultdict(int)
+        # One event per namespace that somebody waits on; set and dropped on
+        # touch, so the next waiter gets a fresh one.
+        self._events: dict[str, asyncio.Event] = {}
+
+    def touch(self, namespace: str) -> None:
+        self._counters[namespace] += 1
+        event = self._events.pop(namespace, None)
+        if event is not None:
+            event.set()
+
+    def counter(self, namespace: str) -> int:
+        return self._counters[namespace]
+
+    async def wait_beyond(self, namespace: str, seen: int, timeout: float) -> int:
+        """Wait until the namespace's counter passes `seen` or the timeout ends;
+        return the counter then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._counters[namespace] <= seen:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            event = self._events.setdefault(namespace, asyncio.Event())
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                break
+        return self._counters[namespace]
+
 
 RETRY_SECONDS = 5.0
 
@@ -81,7 +117,10 @@ def scoreboard_status(
 
 async def run(
     *,
-    runtime: Runtime,
+    api: client.ApiClient,
+    config: OperatorConfig,
+    triggers: Triggers,
+    facts_synced: Callable[[], Awaitable[None]],
     name: str,
     namespace: str,
     body: kopf.Body,
@@ -90,11 +129,10 @@ async def run(
     deployment_facts: KeyedIndex[str, DeploymentFact],
     logger: kopf.Logger,
 ) -> None:
-    triggers, config = runtime.triggers, runtime.config
     seen = triggers.counter(namespace)
     # Never publish the scoreboard of a half-listed cluster (after a restart,
     # the figures would dip and recover).
-    await _until_first(runtime.caches.facts_synced(), stopped)
+    await _until_first(facts_synced(), stopped)
     while not stopped:
         spec = DoraSourceSpec.model_validate(dict(body.get("spec", {})))
         previous = DoraSourceStatus.model_validate(dict(body.get("status") or {}))
@@ -107,15 +145,13 @@ async def run(
             datetime.now(UTC),
         )
         try:
-            if not await patch_status(
-                runtime.api, "dorasources", namespace, name, status.to_wire()
-            ):
+            if not await patch_status(api, "dorasources", namespace, name, status.to_wire()):
                 return  # deleted; kopf stops this loop too
         except (ApiException, OSError, TimeoutError) as error:
             logger.warning(f"could not write the scoreboard, retrying: {error}")
             await stopped.wait(RETRY_SECONDS)
             continue
-        seen = await _wait_for_change(runtime, namespace, seen, stopped)
+        seen = await _wait_for_change(triggers, config, namespace, seen, stopped)
         # Let a burst of changes settle, so it costs one recompute, not many.
         if not stopped and config.debounce_seconds > 0:
             await stopped.wait(config.debounce_seconds)
@@ -123,13 +159,15 @@ async def run(
 
 
 async def _wait_for_change(
-    runtime: Runtime, namespace: str, seen: int, stopped: kopf.DaemonStopped
+    triggers: Triggers,
+    config: OperatorConfig,
+    namespace: str,
+    seen: int,
+    stopped: kopf.DaemonStopped,
 ) -> int:
     """Until facts in the namespace change, the resync time passes, or we stop."""
-    await _until_first(
-        runtime.triggers.wait_beyond(namespace, seen, runtime.config.resync_seconds), stopped
-    )
-    return runtime.triggers.counter(namespace)
+    await _until_first(triggers.wait_beyond(namespace, seen, config.resync_seconds), stopped)
+    return triggers.counter(namespace)
 
 
 async def _until_first(waiting: Awaitable[object], stopped: kopf.DaemonStopped) -> None:

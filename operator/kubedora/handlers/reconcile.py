@@ -1,5 +1,8 @@
-"""Keep a Failure's status current: state, timeline, time to restore, and
-where it counts (its attribution to catalog services and a team)."""
+"""Keep the status of Failures and Deployments (kubedora.io) current.
+
+A Failure's status: state, timeline, time to restore, and where it counts
+(its attribution to catalog services and a team). A Deployment's: its team,
+its own or the catalog team of its service."""
 
 from __future__ import annotations
 
@@ -9,12 +12,40 @@ from datetime import datetime
 import kopf
 from pydantic import ValidationError
 
-from kubedora.handlers.status_writes import report_invalid_spec, write_if_changed
-from kubedora.matching import CatalogLookup, attribute_failure
+from kubedora.matching import CatalogLookup, attribute_failure, deployment_team
 from kubedora.metrics.restore import effective_state, observe, restore_of, timeline_of
 from kubedora.metrics.window import format_duration
-from kubedora.models import ConditionStatus, FailureSpec, FailureStatus
-from kubedora.models.conditions import set_condition
+from kubedora.models import (
+    ConditionStatus,
+    DeploymentSpec,
+    DeploymentStatus,
+    FailureSpec,
+    FailureStatus,
+    KubeModel,
+)
+from kubedora.models.conditions import not_ready, set_condition
+
+
+def write_if_changed(patch: kopf.Patch, previous: KubeModel, current: KubeModel) -> None:
+    """On resume every object comes through again; write only what changed."""
+    wire = current.to_wire()
+    if wire != previous.to_wire():
+        patch.status.update(wire)
+
+
+def report_invalid_spec(
+    patch: kopf.Patch,
+    previous: FailureStatus | DeploymentStatus,
+    error: ValidationError,
+    generation: int | None,
+    now: datetime,
+) -> None:
+    """The CRD refuses most bad input; whatever slips through is reported on
+    the object, not retried: retrying cannot fix a spec."""
+    invalid = not_ready(
+        previous, reason="InvalidSpec", message=str(error), observed_generation=generation, now=now
+    )
+    patch.status.update(invalid.to_wire())
 
 
 @dataclass(frozen=True)
@@ -25,7 +56,7 @@ class Transition:
     message: str
 
 
-def next_status(
+def failure_status(
     spec: FailureSpec,
     previous: FailureStatus,
     generation: int | None,
@@ -72,7 +103,7 @@ def transition(previous: FailureStatus, current: FailureStatus) -> Transition | 
     return None
 
 
-async def reconcile(
+async def failure(
     *,
     body: kopf.Body,
     spec: kopf.Spec,
@@ -89,8 +120,52 @@ async def reconcile(
     except ValidationError as error:
         report_invalid_spec(patch, previous, error, generation, now)
         return
-    current = next_status(parsed, previous, generation, now, catalog=catalog)
+    current = failure_status(parsed, previous, generation, now, catalog=catalog)
     write_if_changed(patch, previous, current)
     change = transition(previous, current)
     if change is not None:
         kopf.event(body, type="Normal", reason=change.reason, message=change.message)
+
+
+def deployment_status(
+    spec: DeploymentSpec,
+    previous: DeploymentStatus,
+    generation: int | None,
+    now: datetime,
+    *,
+    catalog: CatalogLookup,
+) -> DeploymentStatus:
+    return DeploymentStatus(
+        team=deployment_team(spec, catalog),
+        conditions=set_condition(
+            previous.conditions,
+            type="Ready",
+            status=ConditionStatus.TRUE,
+            reason="Reconciled",
+            message="status reflects the current spec",
+            observed_generation=generation,
+            now=now,
+        ),
+        observed_generation=generation,
+    )
+
+
+async def deployment(
+    *,
+    spec: kopf.Spec,
+    status: kopf.Status,
+    meta: kopf.Meta,
+    patch: kopf.Patch,
+    now: datetime,
+    catalog: CatalogLookup,
+) -> None:
+    generation: int | None = meta.get("generation")
+    previous = DeploymentStatus.model_validate(dict(status))
+    try:
+        parsed = DeploymentSpec.model_validate(dict(spec))
+    except ValidationError as error:
+        report_invalid_spec(patch, previous, error, generation, now)
+        return
+    write_if_changed(
+        patch, previous, deployment_status(parsed, previous, generation, now, catalog=catalog)
+    )

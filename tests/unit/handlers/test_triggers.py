@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kubedora.handlers.triggers import Triggers
+from kubedora.handlers.scoreboard import Triggers
 
 
 async def test_a_touch_wakes_every_waiter_of_that_namespace() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kubedora.handlers import failure
-from kubedora.handlers.failure import transition
+from kubedora.handlers import reconcile
+from kubedora.handlers.reconcile import transition
 from kubedora.matching import EMPTY_CATALOG
 from kubedora.models import FailureSpec, FailureState, FailureStatus
 
@@ -15,7 +15,7 @@ T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 def next_status(
     spec: FailureSpec, previous: FailureStatus, generation: int | None, now: datetime
 ) -> FailureStatus:
-    return failure.next_status(spec, previous, generation, now, catalog=EMPTY_CATALOG)
+    return reconcile.failure_status(spec, previous, generation, now, catalog=EMPTY_CATALOG)
 
 
 def spec(**fields: object) -> FailureSpec:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kubedora.handlers import deployment, failure
-from kubedora.handlers.indexes import deployment_fact, failure_fact
-from kubedora.handlers.rematch import Rematcher
+from kubedora.handlers import reconcile
+from kubedora.handlers.catalog_follower import Rematcher
+from kubedora.handlers.facts import deployment_fact, failure_fact
 from kubedora.matching import StaticCatalog
 from kubedora.models import (
     CatalogEntry,
@@ -36,7 +36,7 @@ CATALOG = StaticCatalog(
 def failure_body(spec: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {"spec": {"startedAt": T0.isoformat(), **spec}}
     parsed = FailureSpec.model_validate(body["spec"])
-    status = failure.next_status(parsed, FailureStatus(), 1, T0, catalog=CATALOG)
+    status = reconcile.failure_status(parsed, FailureStatus(), 1, T0, catalog=CATALOG)
     body["status"] = status.to_wire()
     return body
 
@@ -101,13 +101,13 @@ def test_a_spec_failure_without_team_counts_under_the_catalog_team() -> None:
 
 def test_a_deployment_without_team_takes_and_counts_the_catalog_team() -> None:
     spec = DeploymentSpec(service="checkout", started_at=T0, finished_at=T0 + timedelta(minutes=4))
-    status = deployment.next_status(spec, DeploymentStatus(), 1, T0, catalog=CATALOG)
+    status = reconcile.deployment_status(spec, DeploymentStatus(), 1, T0, catalog=CATALOG)
     assert status.team == "shop"
     fact = deployment_fact({"spec": spec.to_wire(), "status": status.to_wire()})
     assert fact is not None
     assert fact.team == "shop"
     owned = spec.model_copy(update={"team": "web"})
-    assert deployment.next_status(owned, status, 2, T0, catalog=CATALOG).team == "web"
+    assert reconcile.deployment_status(owned, status, 2, T0, catalog=CATALOG).team == "web"
 
 
 def test_rematch_stamps_always_increase() -> None:

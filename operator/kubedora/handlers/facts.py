@@ -1,5 +1,5 @@
 """What the scoreboard needs of each Failure and Deployment, kept in memory
-(informer-fed indexes, handlers/caches.py), so a recompute lists nothing
+(informer-fed indexes, handlers/runtime.py), so a recompute lists nothing
 from the API server.
 
 Facts are derived from spec and status the same way the Failure handler
@@ -62,3 +62,18 @@ def deployment_fact(body: Mapping[str, Any]) -> DeploymentFact | None:
         env=spec.env,
         finished_at=spec.finished_at,
     )
+
+
+def _namespace_of(body: Mapping[str, Any]) -> str | None:
+    namespace: str | None = (body.get("metadata") or {}).get("namespace")
+    return namespace
+
+
+def failure_by_namespace(body: Mapping[str, Any]) -> dict[str, FailureFact] | None:
+    namespace, fact = _namespace_of(body), failure_fact(body)
+    return None if namespace is None or fact is None else {namespace: fact}
+
+
+def deployment_by_namespace(body: Mapping[str, Any]) -> dict[str, DeploymentFact] | None:
+    namespace, fact = _namespace_of(body), deployment_fact(body)
+    return None if namespace is None or fact is None else {namespace: fact}
