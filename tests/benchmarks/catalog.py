@@ -33,9 +33,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, cast
 
-from kubedora.catalog import CatalogMemory, IndexedCatalog, catalog_values, parse_object
+from kubedora.catalog.changes import CatalogMemory
+from kubedora.catalog.index import catalog_values, parse_object
 from kubedora.k8s.informer import KeyedIndex
-from kubedora.matching import CatalogKey, attribute_failure
+from kubedora.matching import Catalog, CatalogKey, attribute_failure
 from kubedora.models import CatalogEntry, FailureSpec
 
 PD = "https://acme.pagerduty.com/services"
@@ -107,7 +108,7 @@ def in_memory(n: int, failures: int, teams: int) -> None:
     tracemalloc.stop()
 
     # The operator's view: one index per annotated kind, three of them empty here.
-    catalog = IndexedCatalog([index, {}, {}, {}])
+    catalog = Catalog([index, {}, {}, {}])
     rng = random.Random(n)
     cases = [failure_spec(rng, n, teams) for _ in range(failures)]
     timings: dict[str, list[float]] = defaultdict(list)

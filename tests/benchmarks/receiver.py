@@ -42,7 +42,7 @@ from kubernetes_asyncio import config as async_config
 from kubedora.ingest.incidents import apply, failure_name
 from kubedora.ingest.pagerduty import incident_event, parse_webhook
 from kubedora.k8s.objects import custom_object
-from kubedora.models import GROUP, VERSION
+from kubedora.models import FAILURES, GROUP, VERSION
 from tests.support import controlplane
 from tests.support.kube import apply_crds, close_client, new_client, unique_name
 from tests.support.operator import free_port
@@ -147,7 +147,7 @@ async def bare_creates(
         assert event is not None
         made = apply(None, event, "prod")
         assert made is not None
-        bodies.append(custom_object("Failure", failure_name(event.incident_id), made.spec))
+        bodies.append(custom_object(FAILURES, failure_name(event.incident_id), made.spec))
     async with async_client.ApiClient(configuration) as api:
         objects = async_client.CustomObjectsApi(api)
 

@@ -12,10 +12,9 @@ from kubernetes import client as sync_client
 from kubernetes_asyncio import client, config
 
 from kubedora.k8s import informer as informer_module
-from kubedora.k8s.informer import Gone, Informer, KeyedIndex, Kind, running
+from kubedora.k8s.informer import Gone, Informer, KeyedIndex, running
+from kubedora.models import DEPLOYMENTS
 from tests.support.dora import ago, create, deployment
-
-DEPLOYMENTS = Kind("kubedora.io", "v1alpha1", "deployments")
 
 
 def by_service(body: Mapping[str, Any]) -> dict[str, str] | None:

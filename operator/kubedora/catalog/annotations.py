@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from kubedora.matching.keys import normalize_pagerduty_url
-from kubedora.models import CatalogEntry, CatalogSource
+from kubedora.models import PREFIX, CatalogEntry, CatalogSource
 from kubedora.models.base import TAG_PATTERN
 
-PREFIX: Final = "kubedora.io/"
 SERVICE: Final = f"{PREFIX}service"
 TEAM: Final = f"{PREFIX}team"
 PAGERDUTY_SERVICE_URL: Final = f"{PREFIX}pagerduty-service-url"

@@ -18,17 +18,20 @@ from kubedora.matching import (
     failure_dependencies,
 )
 from kubedora.models import (
+    DEPLOYMENTS,
+    FAILURES,
     CatalogEntry,
     DeploymentSpec,
     FailureSpec,
     FailureStatus,
+    Resource,
 )
 
 
 class ObjectRef(NamedTuple):
-    """A kubedora.io object to match again: its plural, namespace and name."""
+    """A kubedora.io object to match again: its resource, namespace and name."""
 
-    plural: str
+    resource: Resource
     namespace: str
     name: str
 
@@ -48,7 +51,7 @@ def catalog_values(kind: str, body: Mapping[str, Any]) -> dict[CatalogKey, Catal
 
 
 def failure_dependents(body: Mapping[str, Any]) -> dict[CatalogKey, ObjectRef] | None:
-    ref = _ref("failures", body)
+    ref = _ref(FAILURES, body)
     if ref is None:
         return None
     try:
@@ -60,7 +63,7 @@ def failure_dependents(body: Mapping[str, Any]) -> dict[CatalogKey, ObjectRef] |
 
 
 def deployment_dependents(body: Mapping[str, Any]) -> dict[CatalogKey, ObjectRef] | None:
-    ref = _ref("deployments", body)
+    ref = _ref(DEPLOYMENTS, body)
     if ref is None:
         return None
     try:
@@ -70,9 +73,9 @@ def deployment_dependents(body: Mapping[str, Any]) -> dict[CatalogKey, ObjectRef
     return dict.fromkeys(deployment_dependencies(spec), ref) or None
 
 
-def _ref(plural: str, body: Mapping[str, Any]) -> ObjectRef | None:
+def _ref(resource: Resource, body: Mapping[str, Any]) -> ObjectRef | None:
     meta = body.get("metadata") or {}
     namespace, name = meta.get("namespace"), meta.get("name")
     if not namespace or not name:
         return None
-    return ObjectRef(plural, namespace, name)
+    return ObjectRef(resource, namespace, name)

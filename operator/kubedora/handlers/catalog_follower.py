@@ -23,13 +23,16 @@ import aiohttp
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from kubedora.catalog import CatalogMemory, Change, ObjectRef, is_annotated, parse_object
+from kubedora.catalog.annotations import is_annotated
+from kubedora.catalog.changes import CatalogMemory, Change
+from kubedora.catalog.index import ObjectRef, parse_object
 from kubedora.k8s.client import annotate
 from kubedora.k8s.errors import UNAVAILABLE_STATUSES
 from kubedora.k8s.events import post_warning
 from kubedora.matching import CatalogKey
+from kubedora.models import GROUP, Resource
 
-REMATCH_ANNOTATION = "catalog.kubedora.io/changed-at"
+REMATCH_ANNOTATION = f"catalog.{GROUP}/changed-at"
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +104,9 @@ class Rematcher:
 
     async def _poke(self, api: client.ApiClient, ref: ObjectRef, stamp: str) -> bool:
         """True when done (written, gone, or refused for good); False to retry."""
-        what = f"{ref.plural}/{ref.namespace}/{ref.name}"
+        what = f"{ref.resource.plural}/{ref.namespace}/{ref.name}"
         try:
-            await annotate(api, ref.plural, ref.namespace, ref.name, {REMATCH_ANNOTATION: stamp})
+            await annotate(api, ref.resource, ref.namespace, ref.name, {REMATCH_ANNOTATION: stamp})
         except ApiException as error:
             if error.status in UNAVAILABLE_STATUSES:
                 logger.warning(f"could not re-match {what}, will retry: {error.reason}")
@@ -128,14 +131,12 @@ class CatalogFollower:
     def __init__(
         self,
         *,
-        kind: str,
-        api_version: str,
+        resource: Resource,
         api: client.ApiClient,
         rematcher: Rematcher,
         dependents: Sequence[DependentsIndex],
     ) -> None:
-        self._kind = kind
-        self._api_version = api_version
+        self._resource = resource
         self._api = api
         self._rematcher = rematcher
         self._dependents = dependents
@@ -148,7 +149,7 @@ class CatalogFollower:
         annotations = (body.get("metadata") or {}).get("annotations") or {}
         if not is_annotated(annotations) and not self.memory.knows(uid):
             return  # most objects in a cluster: not in the catalog, never were
-        change = self.memory.observe(uid, parse_object(self._kind, body), listed=listed)
+        change = self.memory.observe(uid, parse_object(self._resource.kind, body), listed=listed)
         self._follow(change, body)
 
     def delete(self, uid: str, body: Mapping[str, Any]) -> None:
@@ -168,8 +169,8 @@ class CatalogFollower:
             task = asyncio.create_task(
                 post_warning(
                     self._api,
-                    api_version=self._api_version,
-                    kind=self._kind,
+                    api_version=self._resource.api_version,
+                    kind=self._resource.kind,
                     meta=meta,
                     reason=INVALID_ANNOTATION,
                     message=problem,
@@ -188,5 +189,7 @@ class CatalogFollower:
         }
         if refs:
             where = f"{meta.get('namespace')}/{meta.get('name')}"
-            logger.info(f"catalog {self._kind} {where} changed: re-matching {len(refs)} objects")
+            logger.info(
+                f"catalog {self._resource.kind} {where} changed: re-matching {len(refs)} objects"
+            )
             self._rematcher.request(refs, self._api)

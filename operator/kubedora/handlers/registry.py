@@ -14,11 +14,7 @@ from typing import Any
 import kopf
 
 from kubedora.handlers import reconcile, runtime, scoreboard
-from kubedora.models import GROUP, VERSION
-
-FAILURES = (GROUP, VERSION, "failures")
-DEPLOYMENTS = (GROUP, VERSION, "deployments")
-DORASOURCES = (GROUP, VERSION, "dorasources")
+from kubedora.models import DEPLOYMENTS, DORASOURCES, FAILURES
 
 
 @kopf.on.startup()
@@ -31,9 +27,9 @@ async def cleanup(memo: Any, **_: Any) -> None:
     await runtime.cleanup(memo)
 
 
-@kopf.on.resume(*FAILURES)
-@kopf.on.create(*FAILURES)
-@kopf.on.update(*FAILURES)
+@kopf.on.resume(*FAILURES.coordinates)
+@kopf.on.create(*FAILURES.coordinates)
+@kopf.on.update(*FAILURES.coordinates)
 async def reconcile_failure(
     body: kopf.Body,
     spec: kopf.Spec,
@@ -57,9 +53,9 @@ async def reconcile_failure(
     )
 
 
-@kopf.on.resume(*DEPLOYMENTS)
-@kopf.on.create(*DEPLOYMENTS)
-@kopf.on.update(*DEPLOYMENTS)
+@kopf.on.resume(*DEPLOYMENTS.coordinates)
+@kopf.on.create(*DEPLOYMENTS.coordinates)
+@kopf.on.update(*DEPLOYMENTS.coordinates)
 async def reconcile_deployment(
     spec: kopf.Spec,
     status: kopf.Status,
@@ -86,13 +82,13 @@ def _spec_not_yet_computed(meta: kopf.Meta, status: kopf.Status, **_: Any) -> bo
 
 # Async, so that it runs in the event loop: kopf runs plain functions in a
 # thread pool, and the triggers wake asyncio waiters.
-@kopf.on.event(*DORASOURCES, when=_spec_not_yet_computed)
+@kopf.on.event(*DORASOURCES.coordinates, when=_spec_not_yet_computed)
 async def dorasource_changed(namespace: str | None, memo: Any, **_: Any) -> None:
     if namespace is not None:  # our kinds are namespaced; None never comes
         runtime.runtime_of(memo).triggers.touch(namespace)
 
 
-@kopf.daemon(*DORASOURCES, cancellation_timeout=10.0)
+@kopf.daemon(*DORASOURCES.coordinates, cancellation_timeout=10.0)
 async def scoreboard_loop(
     name: str,
     namespace: str | None,

@@ -18,26 +18,15 @@ from kubernetes_asyncio import client
 
 from kubedora.catalog import index
 from kubedora.catalog.index import ObjectRef
-from kubedora.catalog.view import IndexedCatalog
 from kubedora.config import OperatorConfig
 from kubedora.handlers import facts
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
 from kubedora.handlers.scoreboard import Triggers
 from kubedora.k8s.client import connect
-from kubedora.k8s.informer import Informer, KeyedIndex, Kind
-from kubedora.matching import CatalogKey
+from kubedora.k8s.informer import Informer, KeyedIndex
+from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics.dora import DeploymentFact, FailureFact
-from kubedora.models import GROUP, VERSION, CatalogEntry
-
-FAILURES = Kind(GROUP, VERSION, "failures")
-DEPLOYMENTS = Kind(GROUP, VERSION, "deployments")
-# The catalog: annotated Services and workloads, by kind.
-CATALOG_KINDS = {
-    Kind("", "v1", "services"): ("Service", "v1"),
-    Kind("apps", "v1", "deployments"): ("Deployment", "apps/v1"),
-    Kind("apps", "v1", "statefulsets"): ("StatefulSet", "apps/v1"),
-    Kind("apps", "v1", "daemonsets"): ("DaemonSet", "apps/v1"),
-}
+from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, GROUP, PREFIX, CatalogEntry
 
 
 @dataclass
@@ -46,7 +35,7 @@ class Caches:
     deployment_facts: KeyedIndex[str, DeploymentFact]
     failure_dependents: KeyedIndex[CatalogKey, ObjectRef]
     deployment_dependents: KeyedIndex[CatalogKey, ObjectRef]
-    catalog: IndexedCatalog
+    catalog: Catalog
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
 
@@ -91,13 +80,12 @@ def build(
     catalog_indexes: list[KeyedIndex[CatalogKey, CatalogEntry]] = []
     catalog_informers: list[Informer] = []
     fact_informers: list[Informer] = []
-    for kind, (kind_name, api_version) in CATALOG_KINDS.items():
+    for resource in CATALOG_KINDS:
         entries: KeyedIndex[CatalogKey, CatalogEntry] = KeyedIndex(
-            functools.partial(index.catalog_values, kind_name)
+            functools.partial(index.catalog_values, resource.kind)
         )
         follower = CatalogFollower(
-            kind=kind_name,
-            api_version=api_version,
+            resource=resource,
             api=api,
             rematcher=rematcher,
             dependents=dependents,
@@ -105,7 +93,9 @@ def build(
         catalog_indexes.append(entries)
         for namespace in scopes:
             # The index first: the follower's re-matches read the new catalog.
-            catalog_informers.append(Informer(api, kind, [entries, follower], namespace=namespace))
+            catalog_informers.append(
+                Informer(api, resource, [entries, follower], namespace=namespace)
+            )
     for namespace in scopes:
         fact_informers.append(
             Informer(api, FAILURES, [failure_facts, failure_dependents], namespace=namespace)
@@ -120,7 +110,7 @@ def build(
         deployment_facts=deployment_facts,
         failure_dependents=failure_dependents,
         deployment_dependents=deployment_dependents,
-        catalog=IndexedCatalog(catalog_indexes),
+        catalog=Catalog(catalog_indexes),
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
     )
@@ -144,15 +134,12 @@ def runtime_of(memo: kopf.Memo) -> Runtime:
     raise RuntimeError("the operator's startup handler has not run")
 
 
-PREFIX = "kubedora.io"
-
-
 def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
     # Our own names everywhere, never kopf's kopf.zalando.org defaults.
-    settings.persistence.finalizer = f"{PREFIX}/finalizer"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=PREFIX)
+    settings.persistence.finalizer = f"{PREFIX}finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=PREFIX, key="last-handled-configuration"
+        prefix=GROUP, key="last-handled-configuration"
     )
     # Only warnings become Events by themselves; notable transitions are posted
     # explicitly, so `kubectl describe` is not flooded with routine logs.
@@ -186,7 +173,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         caches=build(api, config.namespaces, triggers, rematcher),
     )
     runtime.tasks = [
-        asyncio.create_task(informer.supervised(), name=f"informer {informer.kind.plural}")
+        asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
         for informer in runtime.caches.informers
     ]
     memo["runtime"] = runtime

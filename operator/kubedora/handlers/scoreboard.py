@@ -22,7 +22,7 @@ from kubedora.k8s.client import patch_status
 from kubedora.k8s.informer import KeyedIndex
 from kubedora.metrics.dora import DeploymentFact, FailureFact, compute
 from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
-from kubedora.models import ConditionStatus, Display, DoraSourceSpec, DoraSourceStatus
+from kubedora.models import DORASOURCES, ConditionStatus, Display, DoraSourceSpec, DoraSourceStatus
 from kubedora.models.conditions import not_ready, set_condition
 
 
@@ -145,7 +145,7 @@ async def run(
             datetime.now(UTC),
         )
         try:
-            if not await patch_status(api, "dorasources", namespace, name, status.to_wire()):
+            if not await patch_status(api, DORASOURCES, namespace, name, status.to_wire()):
                 return  # deleted; kopf stops this loop too
         except (ApiException, OSError, TimeoutError) as error:
             logger.warning(f"could not write the scoreboard, retrying: {error}")

@@ -27,6 +27,7 @@ from kubedora.ingest.pagerduty import (
     team_names,
 )
 from kubedora.models import (
+    PREFIX,
     FailureSource,
     FailureSpec,
     FailureState,
@@ -35,7 +36,7 @@ from kubedora.models import (
 )
 
 # The stamp of the event the Failure's incident context was taken from.
-CONTEXT_ANNOTATION = "kubedora.io/pagerduty-context"
+CONTEXT_ANNOTATION = f"{PREFIX}pagerduty-context"
 _NAME_MAX = 1024
 # At one instant, a transition to resolved sorts after one to active.
 _STATE_ORDER = {FailureState.ACTIVE: 0, FailureState.STABLE: 1, FailureState.RESOLVED: 2}

@@ -8,7 +8,7 @@ from typing import Any
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from kubedora.models import GROUP, VERSION
+from kubedora.models import DORASOURCES, Resource
 
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -25,7 +25,7 @@ async def connect() -> client.ApiClient:
 
 async def merge_patch(
     api: client.ApiClient,
-    plural: str,
+    resource: Resource,
     namespace: str,
     name: str,
     body: dict[str, Any],
@@ -42,7 +42,15 @@ async def merge_patch(
     )
     try:
         # The client's stub omits _content_type, which it accepts at run time.
-        await patch(GROUP, VERSION, namespace, plural, name, body, _content_type=MERGE_PATCH)  # type: ignore[call-arg]
+        await patch(
+            resource.group,
+            resource.version,
+            namespace,
+            resource.plural,
+            name,
+            body,
+            _content_type=MERGE_PATCH,
+        )  # type: ignore[call-arg]
     except ApiException as exc:
         if exc.status == 404:
             return False
@@ -51,21 +59,29 @@ async def merge_patch(
 
 
 async def patch_status(
-    api: client.ApiClient, plural: str, namespace: str, name: str, status: dict[str, Any]
+    api: client.ApiClient,
+    resource: Resource,
+    namespace: str,
+    name: str,
+    status: dict[str, Any],
 ) -> bool:
     """Merge-patch the status subresource; False when the object is gone.
 
     A merge patch carries no resourceVersion, so it cannot conflict: the
     caller always sends the whole status it computed from current facts."""
-    return await merge_patch(api, plural, namespace, name, {"status": status}, status=True)
+    return await merge_patch(api, resource, namespace, name, {"status": status}, status=True)
 
 
 async def annotate(
-    api: client.ApiClient, plural: str, namespace: str, name: str, annotations: dict[str, str]
+    api: client.ApiClient,
+    resource: Resource,
+    namespace: str,
+    name: str,
+    annotations: dict[str, str],
 ) -> bool:
     """Merge these annotations into one of our objects; False when it is gone."""
     return await merge_patch(
-        api, plural, namespace, name, {"metadata": {"annotations": annotations}}
+        api, resource, namespace, name, {"metadata": {"annotations": annotations}}
     )
 
 
@@ -86,13 +102,13 @@ async def list_dorasources(
     try:
         objects = client.CustomObjectsApi(api)
         if all_namespaces:
-            found = await objects.list_cluster_custom_object(GROUP, VERSION, "dorasources")
+            found = await objects.list_cluster_custom_object(*DORASOURCES.coordinates)
         else:
             if namespace is None:
                 _, active = config.list_kube_config_contexts()
                 namespace = ((active or {}).get("context") or {}).get("namespace") or "default"
             found = await objects.list_namespaced_custom_object(
-                GROUP, VERSION, namespace, "dorasources"
+                DORASOURCES.group, DORASOURCES.version, namespace, DORASOURCES.plural
             )
     finally:
         await api.close()

@@ -15,12 +15,13 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 import aiohttp
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
+
+from kubedora.models import Resource
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -30,20 +31,6 @@ log = logging.getLogger("kubedora.informer")
 PAGE_SIZE = 500
 WATCH_SECONDS = 300
 RETRY_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class Kind:
-    """Where a kind lives in the API: ("", "v1", "services"), ("apps", "v1", "deployments")."""
-
-    group: str
-    version: str
-    plural: str
-
-    def path(self, namespace: str | None) -> str:
-        prefix = f"/api/{self.version}" if not self.group else f"/apis/{self.group}/{self.version}"
-        where = f"/namespaces/{namespace}" if namespace else ""
-        return f"{prefix}{where}/{self.plural}"
 
 
 class Consumer(Protocol):
@@ -67,12 +54,12 @@ class Informer:
     def __init__(
         self,
         api: client.ApiClient,
-        kind: Kind,
+        resource: Resource,
         consumers: Sequence[Consumer],
         *,
         namespace: str | None = None,
     ) -> None:
-        self.kind = kind
+        self.resource = resource
         self._api = api
         self._consumers = consumers
         self._namespace = namespace
@@ -85,7 +72,7 @@ class Informer:
             try:
                 await self.run()
             except Exception:
-                log.exception("%s: the informer failed; listing again", self.kind.plural)
+                log.exception("%s: the informer failed; listing again", self.resource.plural)
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def run(self) -> None:
@@ -97,14 +84,14 @@ class Informer:
                 while True:
                     version = await self._watch(version)
             except Gone:
-                log.info("%s: watch expired, listing again", self.kind.plural)
+                log.info("%s: watch expired, listing again", self.resource.plural)
             except (ApiException, aiohttp.ClientError, OSError, TimeoutError) as error:
-                log.warning("%s: %s; retrying in %ss", self.kind.plural, error, RETRY_SECONDS)
+                log.warning("%s: %s; retrying in %ss", self.resource.plural, error, RETRY_SECONDS)
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def _get(self, query: list[tuple[str, str]], timeout: float | None) -> Any:
         return await self._api.call_api(
-            self.kind.path(self._namespace),
+            self.resource.path(self._namespace),
             "GET",
             query_params=query,
             auth_settings=["BearerToken"],

@@ -23,11 +23,12 @@ from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from kubedora.k8s.errors import Unavailable, translated
-from kubedora.models import API_VERSION, GROUP, VERSION, KubeModel
+from kubedora.models import PREFIX, KubeModel, Resource
 
 Object = dict[str, Any]
 
-SOURCE_LABEL = "kubedora.io/source"
+# Who wrote an object: api, pagerduty (and, later, the deployment sources).
+SOURCE_LABEL = f"{PREFIX}source"
 
 
 def spec_wire(spec: KubeModel) -> dict[str, Any]:
@@ -47,7 +48,7 @@ def _pruned(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def custom_object(
-    kind: str,
+    resource: Resource,
     name: str,
     spec: KubeModel,
     *,
@@ -65,8 +66,8 @@ def custom_object(
         metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
     return {
         **(base or {}),
-        "apiVersion": API_VERSION,
-        "kind": kind,
+        "apiVersion": resource.api_version,
+        "kind": resource.kind,
         "metadata": metadata,
         "spec": spec_wire(spec),
     }
@@ -92,14 +93,19 @@ class Upserted:
 
 
 async def get_object(
-    api: client.ApiClient, plural: str, namespace: str, name: str, *, timeout: float
+    api: client.ApiClient, resource: Resource, namespace: str, name: str, *, timeout: float
 ) -> Object | None:
     """The stored object, or None when there is none."""
     objects = client.CustomObjectsApi(api)
     try:
         with translated():
             found: Object = await objects.get_namespaced_custom_object(
-                GROUP, VERSION, namespace, plural, name, _request_timeout=timeout
+                resource.group,
+                resource.version,
+                namespace,
+                resource.plural,
+                name,
+                _request_timeout=timeout,
             )
     except ApiException as exc:
         if exc.status == 404:
@@ -111,7 +117,7 @@ async def get_object(
 async def upsert(
     api: client.ApiClient,
     *,
-    plural: str,
+    resource: Resource,
     namespace: str,
     name: str,
     build: Build,
@@ -131,7 +137,7 @@ async def upsert(
     current: Object | None = None
     for _ in range(max_attempts):
         if look:
-            current = await get_object(api, plural, namespace, name, timeout=timeout)
+            current = await get_object(api, resource, namespace, name, timeout=timeout)
         wanted = build(current)
         if wanted is None:
             outcome = Outcome.SKIPPED if current is None else Outcome.UNCHANGED
@@ -140,13 +146,24 @@ async def upsert(
             with translated():
                 if current is None:
                     await objects.create_namespaced_custom_object(
-                        GROUP, VERSION, namespace, plural, wanted, _request_timeout=timeout
+                        resource.group,
+                        resource.version,
+                        namespace,
+                        resource.plural,
+                        wanted,
+                        _request_timeout=timeout,
                     )
                     return Upserted(Outcome.CREATED, name, conflicts)
                 metadata = wanted.setdefault("metadata", {})
                 metadata["resourceVersion"] = current["metadata"]["resourceVersion"]
                 await objects.replace_namespaced_custom_object(
-                    GROUP, VERSION, namespace, plural, name, wanted, _request_timeout=timeout
+                    resource.group,
+                    resource.version,
+                    namespace,
+                    resource.plural,
+                    name,
+                    wanted,
+                    _request_timeout=timeout,
                 )
                 return Upserted(Outcome.UPDATED, name, conflicts)
         except ApiException as exc:
@@ -162,7 +179,7 @@ async def upsert(
                 continue
             conflicts += 1
             await _back_off(conflicts)
-    raise Unavailable(f"{plural}/{name} kept changing: gave up after {max_attempts} tries")
+    raise Unavailable(f"{resource.plural}/{name} kept changing: gave up after {max_attempts} tries")
 
 
 async def _back_off(attempt: int) -> None:

@@ -12,8 +12,9 @@ from kubedora.matching.keys import (
 )
 from kubedora.matching.lookup import (
     EMPTY_CATALOG,
+    Catalog,
+    CatalogIndex,
     CatalogLookup,
-    StaticCatalog,
     entry_keys,
     entry_order,
 )
@@ -42,9 +43,10 @@ __all__ = [
     "SERVICE_URL",
     "SPEC",
     "TEAM_NAME",
+    "Catalog",
+    "CatalogIndex",
     "CatalogKey",
     "CatalogLookup",
-    "StaticCatalog",
     "agreed_team",
     "attribute_failure",
     "catalog_tags",

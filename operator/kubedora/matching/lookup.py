@@ -1,15 +1,18 @@
-"""What matching needs of the catalog: three lookups, each O(1) in the
-catalog's size. The operator answers them from its informer-fed indexes
-(kubedora.catalog.view); tests and benchmarks from :class:`StaticCatalog`."""
+"""What matching needs of the catalog: three lookups, independent of the
+catalog's size (a team lookup reads that team's entries once). The operator
+answers them from its informer-fed indexes through :class:`Catalog`, the one
+implementation; tests may wrap it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from kubedora.matching.keys import PAGERDUTY_URL, CatalogKey, service_key, team_key, url_key
 from kubedora.models import CatalogEntry
+
+CatalogIndex = Mapping[CatalogKey, Collection[CatalogEntry]]
 
 
 class CatalogLookup(Protocol):
@@ -44,31 +47,46 @@ def entry_keys(entry: CatalogEntry) -> list[CatalogKey]:
     return keys
 
 
-class StaticCatalog:
-    """A catalog held in plain dicts."""
+class Catalog:
+    """The catalog as matching reads it: key -> entries maps, either the
+    operator's informer-fed indexes (one per annotated kind) or plain dicts
+    (`Catalog.of`, for tests and benchmarks).
 
-    def __init__(self, entries: Iterable[CatalogEntry] = ()) -> None:
-        self._by_key: dict[CatalogKey, list[CatalogEntry]] = defaultdict(list)
+    Each lookup is one dict access per index; the entries under one service
+    or URL key are few (an object or two), so ordering them is cheap."""
+
+    __slots__ = ("_indexes",)
+
+    def __init__(self, indexes: Iterable[CatalogIndex]) -> None:
+        self._indexes: Sequence[CatalogIndex] = tuple(indexes)
+
+    @classmethod
+    def of(cls, entries: Iterable[CatalogEntry]) -> Catalog:
+        by_key: dict[CatalogKey, list[CatalogEntry]] = defaultdict(list)
         for entry in entries:
             for key in entry_keys(entry):
-                self._by_key[key].append(entry)
-        for found in self._by_key.values():
-            found.sort(key=entry_order)
+                by_key[key].append(entry)
+        return cls([by_key])
 
-    def _get(self, key: CatalogKey | None) -> tuple[CatalogEntry, ...]:
-        if key is None or key not in self._by_key:
-            return ()
-        return tuple(self._by_key[key])
+    def _found(self, key: CatalogKey | None) -> Iterator[CatalogEntry]:
+        if key is None:
+            return
+        for index in self._indexes:
+            if key in index:
+                yield from index[key]
 
     def by_service(self, name: str) -> tuple[CatalogEntry, ...]:
-        return self._get(service_key(name))
+        return tuple(sorted(self._found(service_key(name)), key=entry_order))
 
     def by_pagerduty_url(self, url: str) -> tuple[CatalogEntry, ...]:
-        return self._get(url_key(url))
+        return tuple(sorted(self._found(url_key(url)), key=entry_order))
 
     def team(self, name: str) -> str | None:
-        found = self._get(team_key(name))
-        return found[0].team if found else None
+        """The spelling of the first entry in entry_order, so the answer does
+        not depend on the order in which the operator saw the objects. A
+        team's entries can be many: one pass, no sort."""
+        first = min(self._found(team_key(name)), key=entry_order, default=None)
+        return first.team if first is not None else None
 
 
-EMPTY_CATALOG = StaticCatalog()
+EMPTY_CATALOG = Catalog(())

@@ -25,15 +25,31 @@ from kubedora.models.failure import (
     PagerDutyContext,
     TimelineEntry,
 )
-
-GROUP = "kubedora.io"
-VERSION = "v1alpha1"
-API_VERSION = f"{GROUP}/{VERSION}"
+from kubedora.models.resources import (
+    API_VERSION,
+    CATALOG_KINDS,
+    CATEGORY,
+    DEPLOYMENTS,
+    DORASOURCES,
+    FAILURES,
+    GROUP,
+    OURS,
+    PREFIX,
+    VERSION,
+    Resource,
+)
 
 __all__ = [
     "API_VERSION",
+    "CATALOG_KINDS",
+    "CATEGORY",
+    "DEPLOYMENTS",
     "DEPLOYMENT_ID_PATTERN",
+    "DORASOURCES",
+    "FAILURES",
     "GROUP",
+    "OURS",
+    "PREFIX",
     "VERSION",
     "Attribution",
     "BreakdownRow",
@@ -56,6 +72,7 @@ __all__ = [
     "KubeModel",
     "PagerDutyContext",
     "PagerDutySettings",
+    "Resource",
     "Scope",
     "SecretRef",
     "Tag",

@@ -26,7 +26,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from kubedora.k8s.errors import translated
-from kubedora.models import GROUP, VERSION, DoraSourceSpec, FailureSource, SecretRef
+from kubedora.models import DORASOURCES, DoraSourceSpec, FailureSource, SecretRef
 
 log = logging.getLogger("kubedora.receiver.auth")
 
@@ -62,7 +62,11 @@ async def read_credentials(
     objects = client.CustomObjectsApi(api)
     with translated():
         listing = await objects.list_namespaced_custom_object(
-            GROUP, VERSION, namespace, "dorasources", _request_timeout=timeout
+            DORASOURCES.group,
+            DORASOURCES.version,
+            namespace,
+            DORASOURCES.plural,
+            _request_timeout=timeout,
         )
     parsed: list[tuple[str, DoraSourceSpec | None, str | None]] = []
     for item in listing.get("items", []):

@@ -18,7 +18,7 @@ from kubedora.ingest import datadog, incidents
 from kubedora.ingest.datadog import DoraDeploymentAttributes, DoraFailureAttributes
 from kubedora.ingest.pagerduty import IncidentEvent, Stamp
 from kubedora.k8s.objects import SOURCE_LABEL, Build, Object, Upserted, custom_object, upsert
-from kubedora.models import DeploymentSpec, FailureSpec
+from kubedora.models import DEPLOYMENTS, FAILURES, DeploymentSpec, FailureSpec, Resource
 
 
 class KeyedLock:
@@ -46,9 +46,6 @@ class KeyedLock:
 
 _Spec = TypeVar("_Spec", FailureSpec, DeploymentSpec)
 
-FAILURES = "failures"
-DEPLOYMENTS = "deployments"
-
 
 class Writer:
     def __init__(self, api: client.ApiClient, namespace: str, *, timeout: float) -> None:
@@ -67,7 +64,7 @@ class Writer:
                 return None
             stamp = updated.context
             return custom_object(
-                "Failure",
+                FAILURES,
                 name,
                 updated.spec,
                 base=stored,
@@ -86,9 +83,7 @@ class Writer:
         def build(stored: Object | None) -> Object | None:
             if stored is not None and _parsed(DeploymentSpec, stored) == spec:
                 return None
-            return custom_object(
-                "Deployment", name, spec, base=stored, labels={SOURCE_LABEL: "api"}
-            )
+            return custom_object(DEPLOYMENTS, name, spec, base=stored, labels={SOURCE_LABEL: "api"})
 
         return await self._upsert(DEPLOYMENTS, name, build, create_first=True)
 
@@ -100,17 +95,17 @@ class Writer:
             spec = datadog.failure_spec(previous, attributes)
             if spec == previous:
                 return None
-            return custom_object("Failure", name, spec, base=stored, labels={SOURCE_LABEL: "api"})
+            return custom_object(FAILURES, name, spec, base=stored, labels={SOURCE_LABEL: "api"})
 
         return await self._upsert(FAILURES, name, build)
 
     async def _upsert(
-        self, plural: str, name: str, build: Build, *, create_first: bool = False
+        self, resource: Resource, name: str, build: Build, *, create_first: bool = False
     ) -> Upserted:
-        async with self._locks.hold(f"{plural}/{name}"):
+        async with self._locks.hold(f"{resource.plural}/{name}"):
             return await upsert(
                 self._api,
-                plural=plural,
+                resource=resource,
                 namespace=self._namespace,
                 name=name,
                 build=build,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from kubedora.catalog import parse_entry
+from kubedora.catalog.annotations import parse_entry
 from kubedora.models import CatalogSource
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kubedora.catalog import CatalogMemory, parse_entry
-from kubedora.catalog.annotations import ParsedEntry
+from kubedora.catalog.annotations import ParsedEntry, parse_entry
+from kubedora.catalog.changes import CatalogMemory
 from kubedora.matching import service_key, team_key, url_key
 
 URL = "https://acme.pagerduty.com/services/P1"

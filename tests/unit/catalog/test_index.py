@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubedora.catalog import ObjectRef, deployment_dependents, failure_dependents
+from kubedora.catalog.index import ObjectRef, deployment_dependents, failure_dependents
 from kubedora.matching import service_key, team_key, url_key
+from kubedora.models import DEPLOYMENTS, FAILURES
 
 URL = "https://acme.pagerduty.com/services/P1"
 
@@ -31,7 +32,7 @@ def test_a_pagerduty_failure_is_indexed_under_rules_2_to_5() -> None:
             },
         )
     )
-    ref = ObjectRef("failures", "ops", "f")
+    ref = ObjectRef(FAILURES, "ops", "f")
     assert values == {
         service_key("Checkout PD"): ref,
         team_key("Checkout PD"): ref,
@@ -49,7 +50,7 @@ def test_a_sticky_monitor_failure_is_indexed_under_its_services() -> None:
             pagerduty={"incidentId": "Q1", "teams": ["Web"]},
         )
     )
-    assert values == {service_key("checkout"): ObjectRef("failures", "ops", "f")}
+    assert values == {service_key("checkout"): ObjectRef(FAILURES, "ops", "f")}
 
 
 def test_failures_that_cannot_depend_on_the_catalog_are_not_indexed() -> None:
@@ -73,6 +74,6 @@ def test_deployments_are_indexed_only_without_a_team() -> None:
         }
 
     assert deployment_dependents(deployment()) == {
-        service_key("checkout"): ObjectRef("deployments", "ops", "d")
+        service_key("checkout"): ObjectRef(DEPLOYMENTS, "ops", "d")
     }
     assert deployment_dependents(deployment(team="shop")) is None

@@ -9,7 +9,7 @@ from typing import Any
 from kubedora.handlers import reconcile
 from kubedora.handlers.catalog_follower import Rematcher
 from kubedora.handlers.facts import deployment_fact, failure_fact
-from kubedora.matching import StaticCatalog
+from kubedora.matching import Catalog
 from kubedora.models import (
     CatalogEntry,
     CatalogSource,
@@ -20,7 +20,7 @@ from kubedora.models import (
 )
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-CATALOG = StaticCatalog(
+CATALOG = Catalog.of(
     [
         CatalogEntry(
             service="checkout",

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from kubedora.matching import (
     RULES,
     SPEC,
+    Catalog,
     CatalogKey,
-    StaticCatalog,
     attribute_failure,
     deployment_dependencies,
     failure_dependencies,
@@ -31,7 +31,7 @@ URLS = [f"{PD}/P1", f"{PD}/p1/", f"{PD}/P2", "not a url"]
 class RecordingCatalog:
     """A catalog that remembers every key it was asked for."""
 
-    def __init__(self, catalog: StaticCatalog) -> None:
+    def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.consulted: set[CatalogKey] = set()
 
@@ -98,7 +98,7 @@ previous = st.none() | st.builds(
 def test_matching_consults_only_the_keys_it_depends_on(
     catalog: list[CatalogEntry], spec: FailureSpec, earlier: Attribution | None
 ) -> None:
-    recording = RecordingCatalog(StaticCatalog(catalog))
+    recording = RecordingCatalog(Catalog.of(catalog))
     attribute_failure(spec, earlier, recording)
     assert recording.consulted <= failure_dependencies(spec, earlier)
 

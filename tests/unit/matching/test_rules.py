@@ -16,7 +16,7 @@ from kubedora.matching import (
     SERVICE_URL,
     SPEC,
     TEAM_NAME,
-    StaticCatalog,
+    Catalog,
     attribute_failure,
     deployment_team,
 )
@@ -36,7 +36,7 @@ INVOICES = entry("invoices", "billing", url=f"{PD}/PSHARED")
 PLATFORM = entry("platform", "infra")
 DEPLOYER = entry("deployer", "platform")
 
-CATALOG = StaticCatalog([CHECKOUT, CART, BASKET, LEDGER, INVOICES, PLATFORM, DEPLOYER])
+CATALOG = Catalog.of([CHECKOUT, CART, BASKET, LEDGER, INVOICES, PLATFORM, DEPLOYER])
 
 
 def attribute(spec: FailureSpec, previous: Attribution | None = None) -> Attribution:
@@ -154,7 +154,7 @@ def test_a_name_that_is_a_service_and_a_team_matches_the_service() -> None:
 
 
 def test_entries_of_one_service_that_disagree_on_the_team_give_no_team() -> None:
-    catalog = StaticCatalog(
+    catalog = Catalog.of(
         [entry("search", "a"), entry("search", "b", kind="Deployment", name="search-api")]
     )
     spec = pagerduty_failure(service_name="search")
@@ -246,7 +246,7 @@ def test_a_catalog_entry_added_after_the_failure_matches_it() -> None:
     assert where(before) == (["Orders PD"], "Web", "prod", PAGERDUTY)
 
     orders = entry("orders", "fulfilment", url=f"{PD}/PORDERS/", languages=["java"])
-    after = attribute_failure(spec, before, StaticCatalog([CHECKOUT, orders]))
+    after = attribute_failure(spec, before, Catalog.of([CHECKOUT, orders]))
     assert where(after) == (["orders"], "fulfilment", "prod", SERVICE_URL)
     assert after.custom_tags == ["language:java"]
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from kubedora.ingest.names import exact_or_hashed, slug
 from kubedora.ingest.payload import describe
 from kubedora.k8s.objects import custom_object, spec_wire
-from kubedora.models import DeploymentSpec, FailureSpec, PagerDutyContext
+from kubedora.models import DEPLOYMENTS, DeploymentSpec, FailureSpec, PagerDutyContext
 from kubedora.receiver.problems import is_json
 from kubedora.receiver.writer import KeyedLock
 
@@ -68,7 +68,7 @@ class TestWire:
             "spec": {"service": "old"},
             "status": {"observedGeneration": 1},
         }
-        made = custom_object("Deployment", "d", spec, base=stored, annotations={"new": "2"})
+        made = custom_object(DEPLOYMENTS, "d", spec, base=stored, annotations={"new": "2"})
         assert made["metadata"]["resourceVersion"] == "7"
         assert made["metadata"]["finalizers"] == ["kubedora.io/x"]
         assert made["metadata"]["annotations"] == {"keep": "1", "new": "2"}
