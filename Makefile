@@ -39,7 +39,7 @@ typecheck: $(INSTALLED) ## mypy --strict
 check: lint typecheck ## lint and typecheck
 
 crds: $(INSTALLED) ## regenerate crds/*.yaml from the pydantic models
-	$(PY) -m kubedora.models.crdgen crds
+	$(PY) -m kubedora.crdgen crds
 
 cluster-up: controlplane ## start the local control plane in the background (.cache/dev/kubeconfig)
 	bash tests/controlplane/cluster.sh up

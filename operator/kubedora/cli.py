@@ -1,4 +1,5 @@
-"""The `kubedora` command: `kubedora operator` and `kubedora receiver`."""
+"""The `kubedora` command: `kubedora operator`, `kubedora receiver` and
+`kubedora metrics`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import secrets
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 POD_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
@@ -24,6 +26,8 @@ def _default_namespace() -> str | None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kubedora", description=__doc__)
+    # The version is written once, in pyproject.toml.
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('kubedora')}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     operator = commands.add_parser("operator", help="run the kopf operator")
@@ -123,14 +127,14 @@ def run_receiver(args: argparse.Namespace) -> int:
 
 def run_metrics(args: argparse.Namespace) -> int:
     from kubedora.k8s.client import list_dorasources
-    from kubedora.views import Scoreboard, render_json, render_table
+    from kubedora.report import SourceReport, render_json, render_table
 
-    async def fetch() -> list[Scoreboard]:
+    async def fetch() -> list[SourceReport]:
         items = await list_dorasources(
             None if args.all_namespaces else args.namespace, all_namespaces=args.all_namespaces
         )
         return [
-            Scoreboard.model_validate(
+            SourceReport.model_validate(
                 {
                     "namespace": item["metadata"]["namespace"],
                     "name": item["metadata"]["name"],

@@ -14,10 +14,9 @@ import pytest
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from kubedora.models import DeploymentSpec, DoraSourceSpec, FailureSpec
-from kubedora.models.crdgen import (
+from kubedora.crdgen import (
+    CUSTOM_RESOURCES,
     HEADER,
-    KINDS,
     SchemaError,
     crd,
     generated,
@@ -25,6 +24,7 @@ from kubedora.models.crdgen import (
     model_schema,
     stale,
 )
+from kubedora.models import DeploymentSpec, DoraSourceSpec, FailureSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "crds"
@@ -38,7 +38,7 @@ def _load(filename: str) -> Schema:
 
 
 def _kind(name: str) -> Schema:
-    return crd(next(k for k in KINDS if k.kind == name))
+    return crd(next(c for c in CUSTOM_RESOURCES if c.resource.kind == name))
 
 
 def _version(document: Schema) -> Schema:
@@ -156,7 +156,7 @@ def test_schema_is_structural(filename: str) -> None:
         assert not (node.get("nullable") and "enum" in node), path
 
 
-@pytest.mark.parametrize("kind", [k.kind for k in KINDS])
+@pytest.mark.parametrize("kind", [c.resource.kind for c in CUSTOM_RESOURCES])
 def test_top_level_shape(kind: str) -> None:
     root = _root(_kind(kind))
     assert root["type"] == "object"
@@ -229,7 +229,7 @@ def test_list_types() -> None:
     assert dsrc["failureSources"]["x-kubernetes-list-type"] == "set"
     for name in ("services", "teams", "envs"):
         assert dsrc["scope"]["properties"][name]["x-kubernetes-list-type"] == "set"
-    for kind in KINDS:
+    for kind in CUSTOM_RESOURCES:
         conditions = _root(crd(kind))["properties"]["status"]["properties"]["conditions"]
         assert conditions["x-kubernetes-list-type"] == "map"
         assert conditions["x-kubernetes-list-map-keys"] == ["type"]
@@ -311,7 +311,7 @@ def test_dorasource_columns() -> None:
 _COLUMN_TYPES = {"string": {"string"}, "integer": {"integer"}, "number": {"number", "integer"}}
 
 
-@pytest.mark.parametrize("kind", [k.kind for k in KINDS])
+@pytest.mark.parametrize("kind", [c.resource.kind for c in CUSTOM_RESOURCES])
 def test_columns_point_at_fields_of_the_right_type(kind: str) -> None:
     """A renamed field would otherwise leave an empty column behind."""
     root = _root(_kind(kind))
@@ -387,7 +387,7 @@ def test_custom_tags_are_key_value() -> None:
 
 
 def test_every_rule_has_a_message() -> None:
-    for kind in KINDS:
+    for kind in CUSTOM_RESOURCES:
         for path, node in _nodes(_root(crd(kind))):
             for rule in node.get("x-kubernetes-validations", []):
                 assert rule["rule"].strip(), path

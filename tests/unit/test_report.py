@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from kubedora.views import Scoreboard, render_json, render_table
+from kubedora.report import SourceReport, render_json, render_table
 
 
-def board(name: str, summary: Mapping[str, object] | None, **status: object) -> Scoreboard:
-    return Scoreboard.model_validate(
+def board(name: str, summary: Mapping[str, object] | None, **status: object) -> SourceReport:
+    return SourceReport.model_validate(
         {
             "namespace": "kubedora",
             "name": name,

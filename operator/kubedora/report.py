@@ -1,4 +1,5 @@
-"""Scoreboards as people read them: a table, or JSON, from DoraSource status."""
+"""What `kubedora metrics` prints: each DoraSource's scoreboard, read from its
+status, as a table or as JSON."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from kubedora.metrics.window import format_duration, format_ratio_percent
 from kubedora.models import BreakdownRow, DoraSourceSpec, DoraSourceStatus, Figures, KubeModel
 
 
-class Scoreboard(KubeModel):
+class SourceReport(KubeModel):
     namespace: str
     name: str
     spec: DoraSourceSpec
@@ -46,7 +47,7 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
 FIGURE_HEADERS = ["DEPLOYMENTS", "FAILURES", "RESTORED", "CFR", "MEDIAN TTR"]
 
 
-def render_table(boards: Sequence[Scoreboard], *, breakdown: bool = False) -> str:
+def render_table(boards: Sequence[SourceReport], *, breakdown: bool = False) -> str:
     if not boards:
         return "No DoraSources found."
     rows = [["NAMESPACE", "NAME", "WINDOW", *FIGURE_HEADERS, "READY"]]
@@ -70,7 +71,7 @@ def _breakdown_table(rows: Sequence[BreakdownRow]) -> str:
     return _table(table)
 
 
-def render_json(boards: Sequence[Scoreboard]) -> str:
+def render_json(boards: Sequence[SourceReport]) -> str:
     return json.dumps(
         [
             {

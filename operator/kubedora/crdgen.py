@@ -24,16 +24,24 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, NoDefault
 from pydantic_core import core_schema
 
-from kubedora.models import GROUP, VERSION
-from kubedora.models.deployment import DeploymentSpec, DeploymentStatus
-from kubedora.models.dorasource import DoraSourceSpec, DoraSourceStatus
-from kubedora.models.failure import FailureSpec, FailureStatus
-
-CATEGORY = "dora"
+from kubedora.models import (
+    CATEGORY,
+    DEPLOYMENTS,
+    DORASOURCES,
+    FAILURES,
+    GROUP,
+    DeploymentSpec,
+    DeploymentStatus,
+    DoraSourceSpec,
+    DoraSourceStatus,
+    FailureSpec,
+    FailureStatus,
+    Resource,
+)
 
 HEADER = (
     "# Generated from the pydantic models in operator/kubedora/models/ by\n"
-    "# kubedora.models.crdgen. Do not edit: change the models, then run `make crds`.\n"
+    "# kubedora.crdgen. Do not edit: change the models, then run `make crds`.\n"
 )
 
 Schema = dict[str, Any]
@@ -195,24 +203,19 @@ def _resolve(ref: str, defs: dict[str, Schema], where: str) -> Schema:
 
 
 @dataclass(frozen=True)
-class Kind:
-    """One custom resource: its names, its models and how `kubectl get` shows it."""
+class CustomResource:
+    """One of our kinds as a CRD: where it lives (the resource table), its
+    models and how `kubectl get` shows it."""
 
-    kind: str
-    plural: str
-    short_names: tuple[str, ...]
+    resource: Resource
     description: str
     spec: type[BaseModel]
     status: type[BaseModel]
     columns: tuple[Schema, ...]
 
     @property
-    def name(self) -> str:
-        return f"{self.plural}.{GROUP}"
-
-    @property
     def filename(self) -> str:
-        return f"{self.name}.yaml"
+        return f"{self.resource.crd_name}.yaml"
 
 
 def _column(name: str, json_path: str, type_: str = "string", **extra: str) -> Schema:
@@ -221,11 +224,9 @@ def _column(name: str, json_path: str, type_: str = "string", **extra: str) -> S
 
 _AGE = _column("Age", ".metadata.creationTimestamp", "date")
 
-KINDS: tuple[Kind, ...] = (
-    Kind(
-        kind="Failure",
-        plural="failures",
-        short_names=("fail",),
+CUSTOM_RESOURCES: tuple[CustomResource, ...] = (
+    CustomResource(
+        resource=FAILURES,
         description=(
             "A production failure (incident) of one or more services. Failures and "
             "Deployments give the change failure rate; restored failures give the time "
@@ -248,10 +249,8 @@ KINDS: tuple[Kind, ...] = (
             _AGE,
         ),
     ),
-    Kind(
-        kind="Deployment",
-        plural="deployments",
-        short_names=("ddeploy",),
+    CustomResource(
+        resource=DEPLOYMENTS,
         description=(
             "A deployment of one service, for DORA metrics. Not apps/v1 Deployment: "
             "use `kubectl get ddeploy` or `deployments.kubedora.io`."
@@ -266,10 +265,8 @@ KINDS: tuple[Kind, ...] = (
             _AGE,
         ),
     ),
-    Kind(
-        kind="DoraSource",
-        plural="dorasources",
-        short_names=("dsrc",),
+    CustomResource(
+        resource=DORASOURCES,
         description=(
             "DORA settings for a scope of services, teams and envs, and the metrics "
             "computed for it over a time window."
@@ -293,42 +290,43 @@ KINDS: tuple[Kind, ...] = (
 )
 
 
-def crd(kind: Kind) -> Schema:
+def crd(custom: CustomResource) -> Schema:
     """The apiextensions.k8s.io/v1 CustomResourceDefinition of one kind."""
     schema: Schema = {
-        "description": kind.description,
+        "description": custom.description,
         "type": "object",
         "required": ["spec"],
         "properties": {
             "apiVersion": {"type": "string"},
             "kind": {"type": "string"},
             "metadata": {"type": "object"},
-            "spec": model_schema(kind.spec),
-            "status": model_schema(kind.status),
+            "spec": model_schema(custom.spec),
+            "status": model_schema(custom.status),
         },
     }
+    resource = custom.resource
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": kind.name},
+        "metadata": {"name": resource.crd_name},
         "spec": {
-            "group": GROUP,
+            "group": resource.group,
             "names": {
-                "kind": kind.kind,
-                "listKind": f"{kind.kind}List",
-                "plural": kind.plural,
-                "singular": kind.kind.lower(),
-                "shortNames": list(kind.short_names),
+                "kind": resource.kind,
+                "listKind": f"{resource.kind}List",
+                "plural": resource.plural,
+                "singular": resource.kind.lower(),
+                "shortNames": list(resource.short_names),
                 "categories": [CATEGORY],
             },
             "scope": "Namespaced",
             "versions": [
                 {
-                    "name": VERSION,
+                    "name": resource.version,
                     "served": True,
                     "storage": True,
                     "subresources": {"status": {}},
-                    "additionalPrinterColumns": [dict(c) for c in kind.columns],
+                    "additionalPrinterColumns": [dict(c) for c in custom.columns],
                     "schema": {"openAPIV3Schema": schema},
                 }
             ],
@@ -353,7 +351,7 @@ def render(document: Schema) -> str:
 
 def generated() -> dict[str, str]:
     """File name -> contents, for every CRD."""
-    return {kind.filename: render(crd(kind)) for kind in KINDS}
+    return {custom.filename: render(crd(custom)) for custom in CUSTOM_RESOURCES}
 
 
 def write(directory: Path) -> list[Path]:
@@ -386,7 +384,7 @@ def stale(directory: Path) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kubedora.models.crdgen",
+        prog="python -m kubedora.crdgen",
         description="Write the CRDs generated from the pydantic models.",
     )
     parser.add_argument("directory", type=Path, help="where the CRD files live, e.g. crds")
@@ -402,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for problem in problems:
                 print(f"  {problem}", file=sys.stderr)
             return 1
-        print(f"{directory}: {len(KINDS)} CRDs up to date")
+        print(f"{directory}: {len(CUSTOM_RESOURCES)} CRDs up to date")
         return 0
     for path in write(directory):
         print(f"wrote {path}")

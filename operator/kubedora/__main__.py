@@ -1,5 +1,0 @@
-import sys
-
-from kubedora.cli import main
-
-sys.exit(main())
