@@ -8,8 +8,9 @@ INSTALLED := $(VENV)/.installed
 CONTROLPLANE := .cache/bin/kube-controlplane
 DEV_KUBECONFIG := .cache/dev/kubeconfig
 PYTEST_ARGS ?=
+PY_SOURCES := operator tests hack
 
-.PHONY: help install controlplane test lint typecheck check crds run cluster-up cluster-down deploy image e2e-kind
+.PHONY: help install controlplane test unit lint fmt typecheck check crds run cluster-up cluster-down deploy image e2e-kind
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,10 +29,17 @@ install: $(INSTALLED) controlplane ## create .venv, install kubedora with test e
 test: install ## run the whole test suite against a real control plane
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+unit: $(INSTALLED) ## the tests that need no API server and no Go toolchain (seconds)
+	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
+
 lint: $(INSTALLED) ## ruff, formatting and import layers
-	$(VENV)/bin/ruff check operator tests
-	$(VENV)/bin/ruff format --check operator tests
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	$(VENV)/bin/lint-imports
+
+fmt: $(INSTALLED) ## format the code and apply ruff's safe fixes
+	$(VENV)/bin/ruff check --fix-only --quiet $(PY_SOURCES)
+	$(VENV)/bin/ruff format $(PY_SOURCES)
 
 typecheck: $(INSTALLED) ## mypy --strict
 	$(VENV)/bin/mypy
@@ -42,13 +50,13 @@ crds: $(INSTALLED) ## regenerate crds/*.yaml from the pydantic models
 	$(PY) -m kubedora.crdgen crds
 
 cluster-up: controlplane ## start the local control plane in the background (.cache/dev/kubeconfig)
-	bash tests/controlplane/cluster.sh up
+	bash hack/cluster.sh up
 
 cluster-down: ## stop the local control plane
-	bash tests/controlplane/cluster.sh down
+	bash hack/cluster.sh down
 
 run: install ## the embedded default: control plane, CRDs, samples, operator and receiver
-	bash tests/controlplane/run-local.sh
+	bash hack/run-local.sh
 
 IMAGE ?= kubedora:0.1.0
 

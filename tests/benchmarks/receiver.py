@@ -46,6 +46,7 @@ from kubedora.models import FAILURES, GROUP, VERSION
 from tests.support import controlplane
 from tests.support.kube import apply_crds, close_client, new_client, unique_name
 from tests.support.operator import free_port
+from tests.support.processes import KUBEDORA
 from tests.support.receiver import API_KEY, WEBHOOK, encode, install_source, pd_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,9 +173,7 @@ def start_receiver(
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "kubedora",
+                KUBEDORA,
                 "receiver",
                 "--namespace",
                 namespace,

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from kubernetes import client
 from tests.support.dora import NOW
 from tests.support.kube import poll
 from tests.support.operator import free_port
+from tests.support.processes import KUBEDORA
 from tests.support.receiver import (
     API_KEY,
     WEBHOOK,
@@ -50,7 +50,7 @@ def test_serves_logs_json_and_counts(
     port = free_port()
     log_path = tmp_path / "receiver.log"
     environ = {**os.environ, "KUBECONFIG": str(kubeconfig)}
-    command = [sys.executable, "-m", "kubedora", "receiver", "--namespace", namespace]
+    command = [KUBEDORA, "receiver", "--namespace", namespace]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*command, "--port", str(port)],

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.processes import terminate
+from tests.support.processes import KUBEDORA, terminate
 
 
 def free_port() -> int:
@@ -50,9 +49,7 @@ def start_operator(
         **(env or {}),
     }
     command = [
-        sys.executable,
-        "-m",
-        "kubedora",
+        KUBEDORA,
         "operator",
         *args,
         "--liveness",

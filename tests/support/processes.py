@@ -1,9 +1,14 @@
-"""Stop the processes tests start."""
+"""Start and stop the processes tests run."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import sys
+from pathlib import Path
+
+# The installed command, as the README runs it.
+KUBEDORA = str(Path(sys.executable).with_name("kubedora"))
 
 
 def terminate(process: subprocess.Popen[bytes], timeout: float) -> bool:

@@ -3,14 +3,14 @@
 # KUBECONFIG is set, applies the CRDs and samples, runs the operator and the
 # receiver (127.0.0.1:8080), prints the scoreboard, and stops on Ctrl-C.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bin="$root/.venv/bin"
 started_cluster=false
 
 if [[ -z "${KUBECONFIG:-}" ]]; then
-  if ! bash tests/controlplane/cluster.sh status >/dev/null 2>&1; then
-    bash tests/controlplane/cluster.sh up >/dev/null
+  if ! bash hack/cluster.sh status >/dev/null 2>&1; then
+    bash hack/cluster.sh up >/dev/null
     started_cluster=true
   fi
   export KUBECONFIG="$root/.cache/dev/kubeconfig"
@@ -21,7 +21,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if $started_cluster; then bash tests/controlplane/cluster.sh down; fi
+  if $started_cluster; then bash hack/cluster.sh down; fi
 }
 trap cleanup EXIT
 trap 'exit 0' INT TERM
@@ -31,7 +31,7 @@ kubectl wait --for=condition=Established --timeout=60s \
   crd/failures.kubedora.io crd/deployments.kubedora.io crd/dorasources.kubedora.io >/dev/null
 kubectl create namespace kubedora --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f manifests/samples/dorasource.yaml -f manifests/samples/catalog.yaml >/dev/null
-"$bin/python" tests/controlplane/samples.py | kubectl apply -n kubedora -f - >/dev/null
+"$bin/python" hack/samples.py | kubectl apply -n kubedora -f - >/dev/null
 echo "applied the CRDs and samples to namespace kubedora"
 
 logs="$root/.cache/dev"

@@ -2,7 +2,7 @@
 # Starts or stops the local control plane in the background for people and
 # scripts (make cluster-up / cluster-down). Idempotent both ways.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 dev="$root/.cache/dev"
 bin="$root/.cache/bin/kube-controlplane"
 pidfile="$dev/controlplane.pid"

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-HISTORY = Path(__file__).resolve().parents[2] / "manifests" / "samples" / "history.yaml"
+HISTORY = Path(__file__).resolve().parents[1] / "manifests" / "samples" / "history.yaml"
 TIME_FIELDS = ("startedAt", "finishedAt", "at")
 
 
