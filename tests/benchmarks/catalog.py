@@ -103,7 +103,7 @@ def in_memory(n: int, failures: int, teams: int) -> None:
     index_bytes, _ = tracemalloc.get_traced_memory()
     memory = CatalogMemory()
     for body in bodies:
-        memory.observe(body["metadata"]["uid"], parse_object("Service", body), listed=True)
+        memory.update(body["metadata"]["uid"], parse_object("Service", body), listed=True)
     both_bytes, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 

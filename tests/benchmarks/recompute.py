@@ -1,14 +1,15 @@
 """Benchmark: how long a scoreboard recompute takes, and what memory the
-operator holds, for N failures + N deployments in the index.
+operator holds, for N failures + N deployments.
 
     .venv/bin/python -m tests.benchmarks.recompute             # in memory, 10k and 100k
     .venv/bin/python -m tests.benchmarks.recompute --cluster 10000
 
-In memory, each object goes through the operator's real index function (the
-pydantic parse of its body) and the facts are held as kopf holds them; the
-recompute is the DoraSource status computation itself. With --cluster, the
-objects are created in a local control plane and a real `kubedora operator`
-process indexes them; its peak RSS (VmHWM) and the time until the scoreboard
+In memory, each body goes through the operator's own fact functions
+(handlers/facts.py: the pydantic parse of its spec and status) and the facts
+are held in plain lists, as the informer-fed indexes hold them; the recompute
+is the DoraSource status computation itself. With --cluster, the objects are
+created in a local control plane and a real `kubedora operator` process
+lists and watches them; its peak RSS (VmHWM) and the time until the scoreboard
 counts them all are printed. Not a test: it prints figures.
 """
 

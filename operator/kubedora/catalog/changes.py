@@ -44,7 +44,7 @@ class CatalogMemory:
     def known(self) -> list[str]:
         return list(self._seen)
 
-    def observe(self, uid: str, parsed: ParsedEntry | None, *, listed: bool) -> Change:
+    def update(self, uid: str, parsed: ParsedEntry | None, *, listed: bool) -> Change:
         """An object as a watch event shows it; `parsed` is None when it is
         not (or no longer) annotated. `listed`: seen in the operator's
         initial listing, when every failure and deployment is matched anyway."""

@@ -19,7 +19,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
@@ -27,7 +26,7 @@ from kubedora.catalog.annotations import is_annotated
 from kubedora.catalog.changes import CatalogMemory, Change
 from kubedora.catalog.index import ObjectRef, parse_object
 from kubedora.k8s.client import annotate
-from kubedora.k8s.errors import UNAVAILABLE_STATUSES
+from kubedora.k8s.errors import TRANSPORT_ERRORS, UNAVAILABLE_STATUSES
 from kubedora.k8s.events import post_warning
 from kubedora.matching import CatalogKey
 from kubedora.models import GROUP, Resource
@@ -114,7 +113,7 @@ class Rematcher:
             # Forbidden or invalid: retrying cannot help; the next catalog
             # change or an operator restart matches it again.
             logger.warning(f"could not re-match {what}: {error.status} {error.reason}")
-        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        except TRANSPORT_ERRORS as error:
             logger.warning(f"could not re-match {what}, will retry: {error!r}")
             return False
         return True
@@ -149,7 +148,7 @@ class CatalogFollower:
         annotations = (body.get("metadata") or {}).get("annotations") or {}
         if not is_annotated(annotations) and not self.memory.knows(uid):
             return  # most objects in a cluster: not in the catalog, never were
-        change = self.memory.observe(uid, parse_object(self._resource.kind, body), listed=listed)
+        change = self.memory.update(uid, parse_object(self._resource.kind, body), listed=listed)
         self._follow(change, body)
 
     def delete(self, uid: str, body: Mapping[str, Any]) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kubedora.matching import SPEC
+from kubedora.matching import where_failure_counts
+from kubedora.metrics import restore_from
 from kubedora.metrics.dora import DeploymentFact, FailureFact
-from kubedora.metrics.restore import observe, restore_of, timeline_of
 from kubedora.models import DeploymentSpec, DeploymentStatus, FailureSpec, FailureStatus
 
 
@@ -27,23 +27,14 @@ def failure_fact(body: Mapping[str, Any]) -> FailureFact | None:
         # Reported on the object by its handler; it cannot be counted.
         return None
     # Until the handler has written its observed timeline, observe it here
-    # too; once written, observe() returns it unchanged.
-    observed = [] if spec.timeline else observe(status.timeline, spec, datetime.now(UTC))
-    restore = restore_of(timeline_of(spec, observed))
-    attribution = status.attribution
-    if attribution is not None and attribution.matched_by != SPEC:
-        # Matched to the catalog: count it where its status says.
-        services, team, env = attribution.services, attribution.team, attribution.env
-    else:
-        # The spec's own values; a team the catalog filled in counts as
-        # deployments' do, until the spec names one itself.
-        catalog_team = attribution.team if attribution is not None else None
-        services, team, env = spec.services, spec.team or catalog_team, spec.env
+    # too; once written, it comes back unchanged.
+    _, restore = restore_from(spec, status.timeline, datetime.now(UTC))
+    where = where_failure_counts(spec, status.attribution)
     return FailureFact(
         source=spec.source,
-        services=tuple(services),
-        team=team,
-        env=env,
+        services=where.services,
+        team=where.team,
+        env=where.env,
         started_at=spec.started_at,
         restored_at=restore.restored_at,
         ttr_seconds=restore.ttr_seconds,

@@ -13,17 +13,16 @@ import kopf
 from pydantic import ValidationError
 
 from kubedora.matching import CatalogLookup, attribute_failure, deployment_team
-from kubedora.metrics.restore import effective_state, observe, restore_of, timeline_of
+from kubedora.metrics.restore import effective_state, restore_from
 from kubedora.metrics.window import format_duration
 from kubedora.models import (
-    ConditionStatus,
     DeploymentSpec,
     DeploymentStatus,
     FailureSpec,
     FailureStatus,
     KubeModel,
 )
-from kubedora.models.conditions import not_ready, set_condition
+from kubedora.models.conditions import not_ready, ready
 
 
 def write_if_changed(patch: kopf.Patch, previous: KubeModel, current: KubeModel) -> None:
@@ -65,19 +64,15 @@ def failure_status(
     catalog: CatalogLookup,
 ) -> FailureStatus:
     """The status a Failure should have, from its spec and what we observed before."""
-    # The operator keeps its own timeline only when the sender gave none.
-    observed = [] if spec.timeline else observe(previous.timeline, spec, now)
-    restore = restore_of(timeline_of(spec, observed))
+    observed, restore = restore_from(spec, previous.timeline, now)
     return FailureStatus(
         state=effective_state(spec),
         time_to_restore_seconds=restore.ttr_seconds,
         restored_at=restore.restored_at,
         timeline=observed,
         attribution=attribute_failure(spec, previous.attribution, catalog),
-        conditions=set_condition(
+        conditions=ready(
             previous.conditions,
-            type="Ready",
-            status=ConditionStatus.TRUE,
             reason="Reconciled",
             message="status reflects the current spec",
             observed_generation=generation,
@@ -137,10 +132,8 @@ def deployment_status(
 ) -> DeploymentStatus:
     return DeploymentStatus(
         team=deployment_team(spec, catalog),
-        conditions=set_condition(
+        conditions=ready(
             previous.conditions,
-            type="Ready",
-            status=ConditionStatus.TRUE,
             reason="Reconciled",
             message="status reflects the current spec",
             observed_generation=generation,

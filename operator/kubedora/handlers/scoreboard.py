@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 
 import kopf
 from kubernetes_asyncio import client
-from kubernetes_asyncio.client.exceptions import ApiException
 
 from kubedora.config import OperatorConfig
 from kubedora.k8s.client import patch_status
+from kubedora.k8s.errors import API_ERRORS
 from kubedora.k8s.informer import KeyedIndex
 from kubedora.metrics.dora import DeploymentFact, FailureFact, compute
 from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
-from kubedora.models import DORASOURCES, ConditionStatus, Display, DoraSourceSpec, DoraSourceStatus
-from kubedora.models.conditions import not_ready, set_condition
+from kubedora.models import DORASOURCES, Display, DoraSourceSpec, DoraSourceStatus
+from kubedora.models.conditions import not_ready, ready
 
 
 class Triggers:
@@ -99,10 +99,8 @@ def scoreboard_status(
             change_failure_rate=format_ratio_percent(summary.change_failure_rate),
             median_time_to_restore=format_duration(summary.median_time_to_restore_seconds),
         ),
-        conditions=set_condition(
+        conditions=ready(
             previous.conditions,
-            type="Ready",
-            status=ConditionStatus.TRUE,
             reason="Computed",
             message=(
                 f"{summary.failures} failures and {summary.deployments} deployments "
@@ -147,7 +145,7 @@ async def run(
         try:
             if not await patch_status(api, DORASOURCES, namespace, name, status.to_wire()):
                 return  # deleted; kopf stops this loop too
-        except (ApiException, OSError, TimeoutError) as error:
+        except API_ERRORS as error:
             logger.warning(f"could not write the scoreboard, retrying: {error}")
             await stopped.wait(RETRY_SECONDS)
             continue

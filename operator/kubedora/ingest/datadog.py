@@ -10,12 +10,12 @@ apart by magnitude. Unknown attributes are ignored, as Datadog does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Self, TypeVar
+from typing import Annotated, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from kubedora.ingest.names import digest, exact_or_hashed, slug
-from kubedora.ingest.payload import PayloadError, describe, is_malformed_json
+from kubedora.ingest.payload import parse_json
 from kubedora.models import (
     DEPLOYMENT_ID_PATTERN,
     DeploymentSpec,
@@ -130,24 +130,12 @@ class DoraFailureRequest(_DatadogModel):
     data: DoraFailureData
 
 
-_Request = TypeVar("_Request", bound=BaseModel)
-
-
 def parse_deployment(body: bytes) -> DoraDeploymentAttributes:
-    return _parse(DoraDeploymentRequest, body).data.attributes
+    return parse_json(DoraDeploymentRequest, body).data.attributes
 
 
 def parse_failure(body: bytes) -> DoraFailureAttributes:
-    return _parse(DoraFailureRequest, body).data.attributes
-
-
-def _parse(model: type[_Request], body: bytes) -> _Request:
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as error:
-        if is_malformed_json(error):
-            raise PayloadError("the body is not valid JSON") from error
-        raise PayloadError(describe(error)) from error
+    return parse_json(DoraFailureRequest, body).data.attributes
 
 
 def deployment_name(attributes: DoraDeploymentAttributes) -> str:

@@ -23,7 +23,7 @@ from pydantic import (
     field_validator,
 )
 
-from kubedora.ingest.payload import PayloadError, describe, is_malformed_json
+from kubedora.ingest.payload import PayloadError, describe, parse_json
 from kubedora.models import FailureState
 
 
@@ -183,12 +183,7 @@ class IncidentEvent:
 
 def parse_webhook(body: bytes) -> PagerDutyWebhook:
     """The v3 envelope, or PayloadError saying what is wrong with it."""
-    try:
-        return PagerDutyWebhook.model_validate_json(body)
-    except ValidationError as error:
-        if is_malformed_json(error):
-            raise PayloadError("the body is not valid JSON") from error
-        raise PayloadError(describe(error)) from error
+    return parse_json(PagerDutyWebhook, body)
 
 
 def incident_event(webhook: PagerDutyWebhook) -> IncidentEvent | None:

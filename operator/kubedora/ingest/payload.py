@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+_Payload = TypeVar("_Payload", bound=BaseModel)
 
 # Enough to point at each problem without echoing a whole payload back.
 _MAX_ERRORS = 5
@@ -32,3 +36,13 @@ def describe(error: ValidationError, prefix: str = "") -> str:
 
 def is_malformed_json(error: ValidationError) -> bool:
     return any(item["type"] == "json_invalid" for item in error.errors())
+
+
+def parse_json(model: type[_Payload], body: bytes) -> _Payload:
+    """The payload in body, or PayloadError saying what is wrong with it."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as error:
+        if is_malformed_json(error):
+            raise PayloadError("the body is not valid JSON") from error
+        raise PayloadError(describe(error)) from error

@@ -8,6 +8,7 @@ from typing import Any
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from kubedora.k8s.errors import API_ERRORS
 from kubedora.models import DORASOURCES, Resource
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -89,7 +90,7 @@ async def api_reachable(api: client.ApiClient, timeout: float = 2.0) -> bool:
     """Whether the API server answers at all (for readiness probes)."""
     try:
         await client.VersionApi(api).get_code(_request_timeout=timeout)
-    except (ApiException, OSError, TimeoutError):
+    except API_ERRORS:
         return False
     return True
 

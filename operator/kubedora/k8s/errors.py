@@ -13,6 +13,11 @@ from kubernetes_asyncio.client.exceptions import ApiException
 # API server failing, the client's own transport errors (status 0).
 UNAVAILABLE_STATUSES = frozenset({0, 429, 500, 502, 503, 504})
 INVALID_STATUSES = frozenset({400, 422})
+# What the client raises when the API server cannot be reached or does not
+# answer in time: every caller treats these as "try again later".
+TRANSPORT_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
+# Those, and any answer of the API server that is not a success.
+API_ERRORS = (ApiException, aiohttp.ClientError, OSError, TimeoutError)
 
 
 class Unavailable(Exception):
@@ -51,5 +56,5 @@ def translated() -> Iterator[None]:
         if exc.status in INVALID_STATUSES:
             raise Rejected(status_message(exc)) from exc
         raise
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+    except TRANSPORT_ERRORS as exc:
         raise Unavailable(f"API server unreachable: {exc!r}") from exc

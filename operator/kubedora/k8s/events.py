@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 from kubernetes_asyncio import client
-from kubernetes_asyncio.client.exceptions import ApiException
+
+from kubedora.k8s.errors import API_ERRORS
 
 log = logging.getLogger("kubedora.events")
 SOURCE = "kubedora"
@@ -49,7 +49,7 @@ async def post_warning(
     )
     try:
         await client.CoreV1Api(api).create_namespaced_event(namespace, event)
-    except (ApiException, aiohttp.ClientError, OSError, TimeoutError) as error:
+    except API_ERRORS as error:
         log.warning(
             "could not post the %s event on %s %s: %s", reason, kind, meta.get("name"), error
         )

@@ -17,10 +17,10 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-import aiohttp
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from kubedora.k8s.errors import API_ERRORS
 from kubedora.models import Resource
 
 K = TypeVar("K")
@@ -85,7 +85,7 @@ class Informer:
                     version = await self._watch(version)
             except Gone:
                 log.info("%s: watch expired, listing again", self.resource.plural)
-            except (ApiException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            except API_ERRORS as error:
                 log.warning("%s: %s; retrying in %ss", self.resource.plural, error, RETRY_SECONDS)
                 await asyncio.sleep(RETRY_SECONDS)
 

@@ -27,9 +27,11 @@ from kubedora.matching.rules import (
     SERVICE_URL,
     SPEC,
     TEAM_NAME,
+    Counted,
     agreed_team,
     attribute_failure,
     deployment_team,
+    where_failure_counts,
 )
 from kubedora.matching.tags import catalog_tags, merge_tags, monitor_evidence
 
@@ -47,6 +49,7 @@ __all__ = [
     "CatalogIndex",
     "CatalogKey",
     "CatalogLookup",
+    "Counted",
     "agreed_team",
     "attribute_failure",
     "catalog_tags",
@@ -62,4 +65,5 @@ __all__ = [
     "service_key",
     "team_key",
     "url_key",
+    "where_failure_counts",
 ]

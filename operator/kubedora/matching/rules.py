@@ -25,7 +25,7 @@ the spec's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,8 +47,6 @@ SERVICE_NAME: Final = "service-name"
 TEAM_NAME: Final = "team-name"
 SERVICE_NAME_AS_TEAM: Final = "service-name-as-team"
 PAGERDUTY: Final = "pagerduty"
-
-RULES: Final = (MONITOR, SERVICE_URL, SERVICE_NAME, TEAM_NAME, SERVICE_NAME_AS_TEAM, PAGERDUTY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +84,26 @@ def attribute_failure(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """Where the scoreboard counts a failure."""
+
+    services: tuple[str, ...]
+    team: str | None
+    env: str | None
+
+
+def where_failure_counts(spec: FailureSpec, attribution: Attribution | None) -> Counted:
+    """The one rule for where a failure counts: where its attribution says
+    once matching filed it under the catalog; otherwise its spec's own
+    values as they are now (the status may lag an edit), with the team the
+    catalog filled in, as deployments have, until the spec names one."""
+    if attribution is not None and attribution.matched_by != SPEC:
+        return Counted(tuple(attribution.services), attribution.team, attribution.env)
+    catalog_team = attribution.team if attribution is not None else None
+    return Counted(tuple(spec.services), spec.team or catalog_team, spec.env)
+
+
 def deployment_team(spec: DeploymentSpec, catalog: CatalogLookup) -> str | None:
     """A deployment's own team, else the catalog team of its service."""
     return spec.team or agreed_team(catalog.by_service(spec.service))
@@ -102,36 +120,64 @@ def _from_spec(spec: FailureSpec, catalog: CatalogLookup) -> Decision:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Incident:
+    """What the rules read of a PagerDuty failure."""
+
+    spec: FailureSpec
+    pagerduty: PagerDutyContext
+    previous: Attribution | None
+    evidence: MonitorEvidence
+
+    @property
+    def env(self) -> str | None:
+        return self.evidence.env or self.spec.env
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    services: tuple[str, ...]
+    team: str | None
+    env: str | None
+    entries: tuple[CatalogEntry, ...] = ()
+
+
+_Rule = Callable[[_Incident, CatalogLookup], "_Found | None"]
+
+
 def _pagerduty(
     spec: FailureSpec,
     pagerduty: PagerDutyContext,
     previous: Attribution | None,
     catalog: CatalogLookup,
 ) -> Decision:
-    evidence = monitor_evidence(pagerduty.monitor_tags)
-    if evidence.decides:
-        return _by_monitor(evidence, spec, catalog)
-    if previous is not None and previous.matched_by == MONITOR:
-        # Sticky: an event without monitor tags (a manual resolve) is weaker
-        # evidence than the trigger that had them.
-        return Decision(
-            services=tuple(previous.services),
-            team=previous.team,
-            env=previous.env,
-            matched_by=MONITOR,
-            entries=_entries_of(previous.services, catalog),
-        )
-    env = evidence.env or spec.env
-    return (
-        _by_url(pagerduty, env, catalog)
-        or _by_service_name(pagerduty, env, catalog)
-        or _by_team_name(pagerduty, env, catalog)
-        or _by_service_name_as_team(pagerduty, env, catalog)
-        or _as_is(pagerduty, spec, env)
-    )
+    incident = _Incident(spec, pagerduty, previous, monitor_evidence(pagerduty.monitor_tags))
+    for name, rule in _RULE_TABLE:
+        found = rule(incident, catalog)
+        if found is not None:
+            return Decision(
+                services=found.services,
+                team=found.team,
+                env=found.env,
+                matched_by=name,
+                entries=found.entries,
+            )
+    raise AssertionError("the last rule always applies")
 
 
-def _by_monitor(evidence: MonitorEvidence, spec: FailureSpec, catalog: CatalogLookup) -> Decision:
+def _by_monitor(incident: _Incident, catalog: CatalogLookup) -> _Found | None:
+    evidence, previous = incident.evidence, incident.previous
+    if not evidence.decides:
+        if previous is not None and previous.matched_by == MONITOR:
+            # Sticky: an event without monitor tags (a manual resolve) is
+            # weaker evidence than the trigger that had them.
+            return _Found(
+                services=tuple(previous.services),
+                team=previous.team,
+                env=previous.env,
+                entries=_entries_of(previous.services, catalog),
+            )
+        return None
     services: list[str] = []
     entries: list[CatalogEntry] = []
     for name in evidence.services:
@@ -142,67 +188,70 @@ def _by_monitor(evidence: MonitorEvidence, spec: FailureSpec, catalog: CatalogLo
     team: str | None = agreed_team(entries)
     if evidence.team is not None:
         team = catalog.team(evidence.team) or evidence.team
-    return Decision(
-        services=tuple(distinct(services)),
-        team=team,
-        env=evidence.env or spec.env,
-        matched_by=MONITOR,
-        entries=_unique(entries),
+    return _Found(
+        services=tuple(distinct(services)), team=team, env=incident.env, entries=_unique(entries)
     )
 
 
-def _by_url(
-    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
-) -> Decision | None:
-    if not pagerduty.service_url:
-        return None
-    entries = catalog.by_pagerduty_url(pagerduty.service_url)
+def _by_url(incident: _Incident, catalog: CatalogLookup) -> _Found | None:
+    url = incident.pagerduty.service_url
+    entries = catalog.by_pagerduty_url(url) if url else ()
     if not entries:
         return None
     services = distinct(entry.service for entry in entries)
     team = agreed_team(entries)
     if len(services) == 1:
-        return Decision((services[0],), team, env, SERVICE_URL, entries)
+        return _Found(services=(services[0],), team=team, env=incident.env, entries=entries)
     if team is None:
         # Several services of several teams: the URL does not say whose it is.
         return None
-    return Decision((), team, env, SERVICE_URL, entries)
+    return _Found(services=(), team=team, env=incident.env, entries=entries)
 
 
-def _by_service_name(
-    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
-) -> Decision | None:
-    if not pagerduty.service_name:
-        return None
-    entries = catalog.by_service(pagerduty.service_name)
+def _by_service_name(incident: _Incident, catalog: CatalogLookup) -> _Found | None:
+    name = incident.pagerduty.service_name
+    entries = catalog.by_service(name) if name else ()
     if not entries:
         return None
-    return Decision((entries[0].service,), agreed_team(entries), env, SERVICE_NAME, entries)
+    return _Found(
+        services=(entries[0].service,),
+        team=agreed_team(entries),
+        env=incident.env,
+        entries=entries,
+    )
 
 
-def _by_team_name(
-    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
-) -> Decision | None:
-    for name in pagerduty.teams:
+def _by_team_name(incident: _Incident, catalog: CatalogLookup) -> _Found | None:
+    for name in incident.pagerduty.teams:
         team = catalog.team(name)
         if team is not None:
-            return Decision((), team, env, TEAM_NAME)
+            return _Found(services=(), team=team, env=incident.env)
     return None
 
 
-def _by_service_name_as_team(
-    pagerduty: PagerDutyContext, env: str | None, catalog: CatalogLookup
-) -> Decision | None:
-    if not pagerduty.service_name:
-        return None
-    team = catalog.team(pagerduty.service_name)
-    return None if team is None else Decision((), team, env, SERVICE_NAME_AS_TEAM)
+def _by_service_name_as_team(incident: _Incident, catalog: CatalogLookup) -> _Found | None:
+    name = incident.pagerduty.service_name
+    team = catalog.team(name) if name else None
+    return None if team is None else _Found(services=(), team=team, env=incident.env)
 
 
-def _as_is(pagerduty: PagerDutyContext, spec: FailureSpec, env: str | None) -> Decision:
+def _as_is(incident: _Incident, catalog: CatalogLookup) -> _Found:
+    pagerduty, spec = incident.pagerduty, incident.spec
     services = (pagerduty.service_name,) if pagerduty.service_name else tuple(spec.services)
     team = pagerduty.teams[0] if pagerduty.teams else spec.team
-    return Decision(services, team, env, PAGERDUTY)
+    return _Found(services=services, team=team, env=incident.env)
+
+
+# The rules in the order they are tried: the first that applies decides.
+_RULE_TABLE: Final[tuple[tuple[str, _Rule], ...]] = (
+    (MONITOR, _by_monitor),
+    (SERVICE_URL, _by_url),
+    (SERVICE_NAME, _by_service_name),
+    (TEAM_NAME, _by_team_name),
+    (SERVICE_NAME_AS_TEAM, _by_service_name_as_team),
+    (PAGERDUTY, _as_is),
+)
+RULES: Final = tuple(name for name, _ in _RULE_TABLE)
 
 
 def _entries_of(services: Sequence[str], catalog: CatalogLookup) -> tuple[CatalogEntry, ...]:

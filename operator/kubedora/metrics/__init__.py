@@ -12,7 +12,8 @@ from kubedora.metrics.dora import (
 from kubedora.metrics.restore import (
     Restore,
     effective_state,
-    observe,
+    observed_timeline,
+    restore_from,
     restore_of,
     timeline_of,
 )
@@ -28,8 +29,9 @@ __all__ = [
     "format_duration",
     "format_ratio_percent",
     "median",
-    "observe",
+    "observed_timeline",
     "parse_window",
+    "restore_from",
     "restore_of",
     "timeline_of",
 ]

@@ -27,7 +27,7 @@ def effective_state(spec: FailureSpec) -> FailureState:
     return FailureState.ACTIVE
 
 
-def observe(
+def observed_timeline(
     observed: Sequence[TimelineEntry], spec: FailureSpec, now: datetime
 ) -> list[TimelineEntry]:
     """Extend the operator's own timeline with the spec's current state.
@@ -59,6 +59,16 @@ def timeline_of(spec: FailureSpec, observed: Sequence[TimelineEntry]) -> list[Ti
     if spec.timeline:
         return _by_time(spec.timeline)
     return list(observed)
+
+
+def restore_from(
+    spec: FailureSpec, observed: Sequence[TimelineEntry], now: datetime
+) -> tuple[list[TimelineEntry], Restore]:
+    """A failure's restore, from its spec and the timeline the operator
+    observed so far (`status.timeline`), with that timeline brought up to
+    date. The operator keeps its own timeline only when the sender gave none."""
+    timeline = [] if spec.timeline else observed_timeline(observed, spec, now)
+    return timeline, restore_of(timeline_of(spec, timeline))
 
 
 @dataclass(frozen=True, slots=True)

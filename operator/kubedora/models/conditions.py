@@ -41,6 +41,29 @@ def set_condition(
     )
 
 
+READY = "Ready"
+
+
+def ready(
+    conditions: Sequence[Condition],
+    *,
+    reason: str,
+    message: str,
+    observed_generation: int | None,
+    now: datetime,
+) -> list[Condition]:
+    """The conditions with Ready=True for this reason: the status is current."""
+    return set_condition(
+        conditions,
+        type=READY,
+        status=ConditionStatus.TRUE,
+        reason=reason,
+        message=message,
+        observed_generation=observed_generation,
+        now=now,
+    )
+
+
 S = TypeVar("S", bound="Conditioned")
 
 
@@ -62,7 +85,7 @@ def not_ready(
         update={
             "conditions": set_condition(
                 previous.conditions,
-                type="Ready",
+                type=READY,
                 status=ConditionStatus.FALSE,
                 reason=reason,
                 message=message,

@@ -166,15 +166,8 @@ def verify(body: bytes, header: str | None, secrets: Sequence[bytes]) -> bool:
     """Whether any v1 signature in header is body's HMAC under any secret."""
     if not header or not secrets:
         return False
-    given = signatures_in(header)
     expected = [hmac.new(s, body, hashlib.sha256).hexdigest().encode() for s in secrets]
-    matched = False
-    # Every pair is compared, in constant time each: how long this takes
-    # says nothing about which entry, or how much of it, matched.
-    for digest in expected:
-        for candidate in given:
-            matched |= hmac.compare_digest(digest, candidate)
-    return matched
+    return any_equal(signatures_in(header), expected)
 
 
 API_KEY_HEADER = "DD-API-KEY"
@@ -189,12 +182,19 @@ class Denied(Exception):
         self.detail = detail
 
 
-def key_matches(given: bytes, keys: Sequence[bytes]) -> bool:
-    """Constant-time comparison against every key (no early exit)."""
+def any_equal(given: Sequence[bytes], expected: Sequence[bytes]) -> bool:
+    """Whether any given value equals any expected one. Every pair is
+    compared, in constant time each and with no early exit: how long this
+    takes says nothing about which value, or how much of it, matched."""
     matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given, key)
+    for candidate in given:
+        for value in expected:
+            matched |= hmac.compare_digest(candidate, value)
     return matched
+
+
+def key_matches(given: bytes, keys: Sequence[bytes]) -> bool:
+    return any_equal([given], keys)
 
 
 def authenticate(

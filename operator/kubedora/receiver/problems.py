@@ -23,10 +23,6 @@ class Problem(Exception):
         self.detail = detail
         self.headers = dict(headers or {})
 
-    @property
-    def title(self) -> str:
-        return HTTPStatus(self.status).phrase
-
     def response(self) -> web.Response:
         return problem_response(self.status, self.detail, self.headers)
 

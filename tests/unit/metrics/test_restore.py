@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
-from kubedora.metrics import Restore, effective_state, observe, restore_of, timeline_of
+from kubedora.metrics import Restore, effective_state, observed_timeline, restore_of, timeline_of
 from kubedora.models import FailureSpec, FailureState, TimelineEntry
 
 ACTIVE = FailureState.ACTIVE
@@ -158,59 +158,65 @@ class TestEffectiveState:
 
 class TestObserve:
     def test_first_sight_of_an_open_failure_starts_active_at_started_at(self) -> None:
-        assert observe([], spec(), at(100)) == timeline((ACTIVE, 0))
+        assert observed_timeline([], spec(), at(100)) == timeline((ACTIVE, 0))
 
     def test_first_sight_of_a_finished_failure_resolves_at_finished_at(self) -> None:
-        assert observe([], spec(finished=60), at(100)) == timeline((ACTIVE, 0), (RESOLVED, 60))
+        assert observed_timeline([], spec(finished=60), at(100)) == timeline(
+            (ACTIVE, 0), (RESOLVED, 60)
+        )
 
     def test_finished_at_equal_to_started_at_restores_in_no_time(self) -> None:
-        assert observe([], spec(finished=0), at(100)) == timeline((ACTIVE, 0), (RESOLVED, 0))
+        assert observed_timeline([], spec(finished=0), at(100)) == timeline(
+            (ACTIVE, 0), (RESOLVED, 0)
+        )
 
     def test_other_changes_are_recorded_when_seen(self) -> None:
-        assert observe([], spec(state=STABLE), at(100)) == timeline((ACTIVE, 0), (STABLE, 100))
+        assert observed_timeline([], spec(state=STABLE), at(100)) == timeline(
+            (ACTIVE, 0), (STABLE, 100)
+        )
 
     def test_same_state_appends_nothing(self) -> None:
         seen = timeline((ACTIVE, 0), (RESOLVED, 60))
-        assert observe(seen, spec(finished=60), at(100)) == seen
+        assert observed_timeline(seen, spec(finished=60), at(100)) == seen
 
     def test_reactivation_is_recorded_at_now(self) -> None:
         seen = timeline((ACTIVE, 0), (RESOLVED, 60))
-        result = observe(seen, spec(state=ACTIVE, finished=60), at(100))
+        result = observed_timeline(seen, spec(state=ACTIVE, finished=60), at(100))
         assert result == timeline((ACTIVE, 0), (RESOLVED, 60), (ACTIVE, 100))
 
     def test_stale_finished_at_does_not_go_back_in_time(self) -> None:
         seen = timeline((ACTIVE, 0), (RESOLVED, 60), (ACTIVE, 100))
-        result = observe(seen, spec(finished=60), at(150))
+        result = observed_timeline(seen, spec(finished=60), at(150))
         assert result[-1] == TimelineEntry(state=RESOLVED, at=at(150))
 
     def test_later_finished_at_is_used_even_when_seen_later(self) -> None:
         seen = timeline((ACTIVE, 0), (RESOLVED, 60), (ACTIVE, 100))
-        result = observe(seen, spec(finished=120), at(150))
+        result = observed_timeline(seen, spec(finished=120), at(150))
         assert result[-1] == TimelineEntry(state=RESOLVED, at=at(120))
 
     def test_clock_behind_the_last_entry_keeps_the_order(self) -> None:
         seen = timeline((ACTIVE, 0), (RESOLVED, 60))
-        result = observe(seen, spec(state=ACTIVE), at(30))
+        result = observed_timeline(seen, spec(state=ACTIVE), at(30))
         assert result[-1] == TimelineEntry(state=ACTIVE, at=at(60))
 
     def test_returns_a_new_list(self) -> None:
         seen = timeline((ACTIVE, 0))
-        result = observe(seen, spec(finished=60), at(100))
+        result = observed_timeline(seen, spec(finished=60), at(100))
         assert result is not seen
         assert seen == timeline((ACTIVE, 0))
-        unchanged = observe(seen, spec(), at(100))
+        unchanged = observed_timeline(seen, spec(), at(100))
         assert unchanged is not seen
 
     def test_observed_lifecycle_gives_the_expected_ttr(self) -> None:
         # Started, acknowledged, resolved, reopened, resolved: as seen by the operator.
         seen: list[TimelineEntry] = []
-        seen = observe(seen, spec(), at(5))
-        seen = observe(seen, spec(state=ACTIVE), at(30))
-        seen = observe(seen, spec(finished=100), at(110))
+        seen = observed_timeline(seen, spec(), at(5))
+        seen = observed_timeline(seen, spec(state=ACTIVE), at(30))
+        seen = observed_timeline(seen, spec(finished=100), at(110))
         assert restore_of(seen).ttr_seconds == 100.0
-        seen = observe(seen, spec(state=ACTIVE, finished=100), at(200))
+        seen = observed_timeline(seen, spec(state=ACTIVE, finished=100), at(200))
         assert restore_of(seen).ttr_seconds is None
-        seen = observe(seen, spec(state=RESOLVED, finished=100), at(260))
+        seen = observed_timeline(seen, spec(state=RESOLVED, finished=100), at(260))
         assert restore_of(seen) == Restore(state=RESOLVED, ttr_seconds=160.0, restored_at=at(260))
 
 

@@ -1,4 +1,4 @@
-"""restore_of and observe against a naive reference that walks time second by second."""
+"""restore_of and observed_timeline against a naive reference that walks time second by second."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kubedora.metrics import Restore, effective_state, observe, restore_of
+from kubedora.metrics import Restore, effective_state, observed_timeline, restore_of
 from kubedora.models import FailureSpec, FailureState, TimelineEntry
 
 ACTIVE = FailureState.ACTIVE
@@ -89,7 +89,7 @@ def test_observe_keeps_history_and_ends_in_the_effective_state(
         state=state,
         finished_at=None if finished is None else at(finished),
     )
-    result = observe(seen, spec, at(now))
+    result = observed_timeline(seen, spec, at(now))
 
     assert result[: len(seen)] == seen
     assert len(result) - len(seen) in (0, 1, 2)
