@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from kubedora.metrics.window import format_duration, format_ratio_percent
+from kubedora.metrics import format_duration, format_ratio_percent
 from kubedora.models import BreakdownRow, DoraSourceSpec, DoraSourceStatus, Figures, KubeModel
 
 

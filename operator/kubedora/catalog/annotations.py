@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from kubedora.matching.keys import normalize_pagerduty_url
-from kubedora.models import PREFIX, CatalogEntry, CatalogSource
-from kubedora.models.base import TAG_PATTERN
+from kubedora.matching import normalize_pagerduty_url
+from kubedora.models import PREFIX, TAG_PATTERN, CatalogEntry, CatalogSource
 
 SERVICE: Final = f"{PREFIX}service"
 TEAM: Final = f"{PREFIX}team"

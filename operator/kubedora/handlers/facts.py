@@ -14,8 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kubedora.matching import where_failure_counts
-from kubedora.metrics import restore_from
-from kubedora.metrics.dora import DeploymentFact, FailureFact
+from kubedora.metrics import DeploymentFact, FailureFact, restore_from
 from kubedora.models import DeploymentSpec, DeploymentStatus, FailureSpec, FailureStatus
 
 

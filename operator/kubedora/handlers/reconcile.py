@@ -13,16 +13,16 @@ import kopf
 from pydantic import ValidationError
 
 from kubedora.matching import CatalogLookup, attribute_failure, deployment_team
-from kubedora.metrics.restore import effective_state, restore_from
-from kubedora.metrics.window import format_duration
+from kubedora.metrics import effective_state, format_duration, restore_from
 from kubedora.models import (
     DeploymentSpec,
     DeploymentStatus,
     FailureSpec,
     FailureStatus,
     KubeModel,
+    not_ready,
+    ready,
 )
-from kubedora.models.conditions import not_ready, ready
 
 
 def write_if_changed(patch: kopf.Patch, previous: KubeModel, current: KubeModel) -> None:

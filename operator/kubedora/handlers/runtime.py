@@ -25,7 +25,7 @@ from kubedora.handlers.scoreboard import Triggers
 from kubedora.k8s.client import connect
 from kubedora.k8s.informer import Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
-from kubedora.metrics.dora import DeploymentFact, FailureFact
+from kubedora.metrics import DeploymentFact, FailureFact
 from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, GROUP, PREFIX, CatalogEntry
 
 

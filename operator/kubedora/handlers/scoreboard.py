@@ -20,10 +20,15 @@ from kubedora.config import OperatorConfig
 from kubedora.k8s.client import patch_status
 from kubedora.k8s.errors import API_ERRORS
 from kubedora.k8s.informer import KeyedIndex
-from kubedora.metrics.dora import DeploymentFact, FailureFact, compute
-from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
-from kubedora.models import DORASOURCES, Display, DoraSourceSpec, DoraSourceStatus
-from kubedora.models.conditions import not_ready, ready
+from kubedora.metrics import (
+    DeploymentFact,
+    FailureFact,
+    compute,
+    format_duration,
+    format_ratio_percent,
+    parse_window,
+)
+from kubedora.models import DORASOURCES, Display, DoraSourceSpec, DoraSourceStatus, not_ready, ready
 
 
 class Triggers:

@@ -14,8 +14,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from kubedora.ingest.names import digest, exact_or_hashed, slug
-from kubedora.ingest.payload import parse_json
+from kubedora.ingest.payload import digest, exact_or_hashed, parse_json, slug
 from kubedora.models import (
     DEPLOYMENT_ID_PATTERN,
     DeploymentSpec,

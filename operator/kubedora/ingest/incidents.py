@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubedora.ingest.names import exact_or_hashed
 from kubedora.ingest.pagerduty import (
     IncidentEvent,
     PagerDutyIncident,
@@ -26,6 +25,7 @@ from kubedora.ingest.pagerduty import (
     service_name,
     team_names,
 )
+from kubedora.ingest.payload import exact_or_hashed
 from kubedora.models import (
     PREFIX,
     FailureSource,

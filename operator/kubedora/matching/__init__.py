@@ -1,7 +1,6 @@
 """Matching failures and deployments to the service catalog: pure functions,
 no I/O. The catalog reaches them through the CatalogLookup protocol."""
 
-from kubedora.matching.dependencies import deployment_dependencies, failure_dependencies
 from kubedora.matching.keys import (
     CatalogKey,
     normalize_name,
@@ -30,7 +29,9 @@ from kubedora.matching.rules import (
     Counted,
     agreed_team,
     attribute_failure,
+    deployment_dependencies,
     deployment_team,
+    failure_dependencies,
     where_failure_counts,
 )
 from kubedora.matching.tags import catalog_tags, merge_tags, monitor_evidence

@@ -3,8 +3,17 @@
 The single source of truth for crds/*.yaml (see crdgen). Imports nothing
 internal outside this package."""
 
-from kubedora.models.base import Condition, ConditionStatus, GitInfo, KubeModel, SecretRef, Tag
+from kubedora.models.base import (
+    TAG_PATTERN,
+    Condition,
+    ConditionStatus,
+    GitInfo,
+    KubeModel,
+    SecretRef,
+    Tag,
+)
 from kubedora.models.catalog import CatalogEntry, CatalogSource
+from kubedora.models.conditions import READY, not_ready, ready, set_condition
 from kubedora.models.deployment import DEPLOYMENT_ID_PATTERN, DeploymentSpec, DeploymentStatus
 from kubedora.models.dorasource import (
     BreakdownRow,
@@ -50,6 +59,8 @@ __all__ = [
     "GROUP",
     "OURS",
     "PREFIX",
+    "READY",
+    "TAG_PATTERN",
     "VERSION",
     "Attribution",
     "BreakdownRow",
@@ -77,4 +88,7 @@ __all__ = [
     "SecretRef",
     "Tag",
     "TimelineEntry",
+    "not_ready",
+    "ready",
+    "set_condition",
 ]

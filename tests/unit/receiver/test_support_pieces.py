@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kubedora.ingest.names import exact_or_hashed, slug
-from kubedora.ingest.payload import describe
+from kubedora.ingest.payload import describe, exact_or_hashed, slug
 from kubedora.k8s.objects import custom_object, spec_wire
 from kubedora.models import DEPLOYMENTS, DeploymentSpec, FailureSpec, PagerDutyContext
 from kubedora.receiver.problems import is_json
