@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import kopf
 from pydantic import ValidationError
@@ -24,6 +25,8 @@ from kubedora.models import (
     ready,
 )
 
+_Spec = TypeVar("_Spec", FailureSpec, DeploymentSpec)
+
 
 def write_if_changed(patch: kopf.Patch, previous: KubeModel, current: KubeModel) -> None:
     """On resume every object comes through again; write only what changed."""
@@ -32,19 +35,29 @@ def write_if_changed(patch: kopf.Patch, previous: KubeModel, current: KubeModel)
         patch.status.update(wire)
 
 
-def report_invalid_spec(
+def _spec_or_report(
+    model: type[_Spec],
+    spec: kopf.Spec,
     patch: kopf.Patch,
     previous: FailureStatus | DeploymentStatus,
-    error: ValidationError,
     generation: int | None,
     now: datetime,
-) -> None:
-    """The CRD refuses most bad input; whatever slips through is reported on
-    the object, not retried: retrying cannot fix a spec."""
-    invalid = not_ready(
-        previous, reason="InvalidSpec", message=str(error), observed_generation=generation, now=now
-    )
-    patch.status.update(invalid.to_wire())
+) -> _Spec | None:
+    """The parsed spec. The CRD refuses most bad input; whatever slips
+    through is reported on the object (None), not retried: retrying cannot
+    fix a spec."""
+    try:
+        return model.model_validate(dict(spec))
+    except ValidationError as error:
+        invalid = not_ready(
+            previous,
+            reason="InvalidSpec",
+            message=str(error),
+            observed_generation=generation,
+            now=now,
+        )
+        patch.status.update(invalid.to_wire())
+        return None
 
 
 @dataclass(frozen=True)
@@ -110,10 +123,8 @@ async def failure(
 ) -> None:
     generation: int | None = meta.get("generation")
     previous = FailureStatus.model_validate(dict(status))
-    try:
-        parsed = FailureSpec.model_validate(dict(spec))
-    except ValidationError as error:
-        report_invalid_spec(patch, previous, error, generation, now)
+    parsed = _spec_or_report(FailureSpec, spec, patch, previous, generation, now)
+    if parsed is None:
         return
     current = failure_status(parsed, previous, generation, now, catalog=catalog)
     write_if_changed(patch, previous, current)
@@ -154,10 +165,8 @@ async def deployment(
 ) -> None:
     generation: int | None = meta.get("generation")
     previous = DeploymentStatus.model_validate(dict(status))
-    try:
-        parsed = DeploymentSpec.model_validate(dict(spec))
-    except ValidationError as error:
-        report_invalid_spec(patch, previous, error, generation, now)
+    parsed = _spec_or_report(DeploymentSpec, spec, patch, previous, generation, now)
+    if parsed is None:
         return
     write_if_changed(
         patch, previous, deployment_status(parsed, previous, generation, now, catalog=catalog)
