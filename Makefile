@@ -65,7 +65,7 @@ deploy: ## install manifests/ into the current context (CRDs first, then the res
 	kubectl apply -f manifests/peering.yaml || true
 	kubectl wait --for=condition=Established --timeout=60s \
 	  crd/failures.kubedora.io crd/deployments.kubedora.io crd/dorasources.kubedora.io \
-	  crd/clusterkopfpeerings.kopf.dev
+	  crd/clusterkopfpeerings.kopf.dev crd/kopfpeerings.kopf.dev
 	kubectl apply -k manifests/
 
 image: ## build the container image (needs a Docker engine)

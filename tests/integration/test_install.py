@@ -92,6 +92,7 @@ def test_the_kustomization_passes_a_server_side_dry_run(installed: Installed) ->
         "deployment.apps/kubedora",
         "service/kubedora-receiver",
         "clusterkopfpeering.kopf.dev/kubedora",
+        "customresourcedefinition.apiextensions.k8s.io/kopfpeerings.kopf.dev",
         "dorasource.kubedora.io/default",
     ):
         assert expected in applied, applied
