@@ -134,6 +134,53 @@ def runtime_of(memo: kopf.Memo) -> Runtime:
     raise RuntimeError("the operator's startup handler has not run")
 
 
+# kopf logs these at debug level, yet each means that handling stops until a
+# person acts: every watch paused for want of the peering CRD, or the peering
+# object gone (the replicas no longer see each other, and a standby never
+# takes over). Missing CRDs of watched kinds and refused (403) requests are
+# already warnings and errors in kopf.
+_SURFACED = {
+    "kopf._cogs.clients.watching": (
+        ("Pausing the watch-stream", "peering CRD is missing"),
+        " Nothing is handled until the peering CRD exists (kubectl apply -f "
+        "manifests/peering.yaml), or run with --standalone.",
+    ),
+    "kopf._core.engines.peering": (
+        ("Keep-alive in", ": not found."),
+        " The peering object is gone: the replicas no longer see each other. Recreate it "
+        "(kubectl apply -f manifests/peering.yaml), or run one replica with --standalone.",
+    ),
+}
+
+
+class _Surface(logging.Filter):
+    """Raise the kopf messages above to WARNING; drop kopf's other debug
+    messages of the same logger unless --verbose asked for them."""
+
+    def __init__(self, markers: tuple[str, ...], hint: str, verbose: bool) -> None:
+        super().__init__()
+        self.markers, self.hint, self.verbose = markers, hint, verbose
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.levelno < logging.WARNING and all(m in message for m in self.markers):
+            record.msg, record.args = message + self.hint, ()
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            return True
+        return self.verbose or record.levelno >= logging.INFO
+
+
+def surface_pauses(*, verbose: bool) -> None:
+    """Log at WARNING the kopf conditions that silently pause all handling.
+    Call after kopf.configure()."""
+    for name, (markers, hint) in _SURFACED.items():
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        for old in [f for f in logger.filters if isinstance(f, _Surface)]:
+            logger.removeFilter(old)
+        logger.addFilter(_Surface(markers, hint, verbose))
+
+
 def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
     # Our own names everywhere, never kopf's kopf.zalando.org defaults.
     settings.persistence.finalizer = f"{PREFIX}finalizer"
