@@ -12,8 +12,16 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kubedora.k8s.peering import Missing, Peering
 
 POD_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+DEFAULT_PEERING = "kubedora"
+# The pre-flight check of the peering gives up after this, so that a
+# misconfigured operator exits within 10 s.
+PEERING_CHECK_SECONDS = 8.0
 
 
 def _default_namespace() -> str | None:
@@ -46,8 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     peering.add_argument(
         "--peering",
         metavar="NAME",
-        default="kubedora",
-        help="kopf peering object that elects the active replica (default: kubedora)",
+        default=None,
+        help="kopf peering object that elects the active replica; when given, it must exist "
+        f"or the operator exits (default: {DEFAULT_PEERING}; standalone, with a warning, "
+        "when the cluster has no peering CRD)",
     )
     operator.add_argument(
         "--priority",
@@ -82,11 +92,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def _find_missing_peering(peering: Peering) -> Missing | None:
+    from kubedora.k8s.client import connect
+    from kubedora.k8s.peering import find_missing
+
+    async with asyncio.timeout(PEERING_CHECK_SECONDS):
+        api = await connect()
+        try:
+            return await find_missing(api, peering)
+        finally:
+            await api.close()
+
+
+def _why(error: Exception) -> str:
+    from kubernetes_asyncio.client.exceptions import ApiException
+
+    if isinstance(error, ApiException) and error.status == 403:
+        return "forbidden; grant get on it to the operator's account, or pass --standalone"
+    if isinstance(error, TimeoutError):
+        return f"no answer from the API server within {PEERING_CHECK_SECONDS:g}s"
+    return str(error) or type(error).__name__
+
+
+def _peering_fix(missing: Missing) -> str:
+    peering = missing.peering
+    if missing.crd_missing:
+        return (
+            "kubectl apply -f manifests/peering.yaml (the peering CRDs), then create the "
+            "object: " + _create_command(peering)
+        )
+    return "create it: " + _create_command(peering)
+
+
+def _create_command(peering: Peering) -> str:
+    where = "" if peering.clusterwide else f" -n {','.join(peering.namespaces)}"
+    if len(peering.namespaces) > 1:
+        where = " -n NS (for each namespace served)"
+    return (
+        f"printf 'apiVersion: kopf.dev/v1\\nkind: {peering.kind}\\nmetadata: "
+        f"{{name: {peering.name}}}\\n' | kubectl apply{where} -f -"
+    )
+
+
 def run_operator(args: argparse.Namespace) -> int:
     import kopf
 
     import kubedora.handlers.registry  # noqa: F401  (registers the handlers)
     from kubedora.config import OperatorConfig
+    from kubedora.handlers.lifecycle import surface_pauses
+    from kubedora.k8s.peering import Peering
 
     namespaces: list[str] = args.namespace or []
     if not args.all_namespaces and not namespaces:
@@ -95,13 +149,50 @@ def run_operator(args: argparse.Namespace) -> int:
             print("kubedora operator: pass --namespace NS or --all-namespaces", file=sys.stderr)
             return 2
         namespaces = [default]
-    kopf.configure(verbose=args.verbose, log_format=kopf.LogFormat.PLAIN)
+    # The level on every line, so that a warning reads as one. kopf takes a
+    # format string too (its signature names only the presets).
+    log_format: Any = "%(levelname)s %(message)s"
+    kopf.configure(verbose=args.verbose, log_format=log_format)
+    surface_pauses(verbose=args.verbose)
+    standalone: bool = args.standalone
+    peering_name: str = args.peering or DEFAULT_PEERING
+    if not standalone:
+        peering = Peering(peering_name, () if args.all_namespaces else tuple(namespaces))
+        try:
+            missing = asyncio.run(_find_missing_peering(peering))
+        except Exception as error:  # noqa: BLE001  (any failure: say it and stop)
+            print(
+                f"kubedora operator: cannot check the peering {peering.kind} "
+                f"{peering.name!r}: {_why(error)}",
+                file=sys.stderr,
+            )
+            return 1
+        if missing is not None:
+            # Without --peering, and with no peering CRD in the cluster, nobody
+            # asked for HA: work alone, loudly. Otherwise peering was meant to
+            # work, and two replicas falling back would both write: stop.
+            if args.peering is None and missing.crd_missing:
+                logging.getLogger("kubedora.operator").warning(
+                    "Running standalone: %s. Run only one replica like this. For high "
+                    "availability: %s, then pass --peering %s.",
+                    missing.describe(),
+                    _peering_fix(missing),
+                    peering.name,
+                )
+                standalone = True
+            else:
+                print(
+                    f"kubedora operator: {missing.describe()}. Fix: {_peering_fix(missing)}; "
+                    "or pass --standalone to run a single replica without peering.",
+                    file=sys.stderr,
+                )
+                return 2
     asyncio.run(
         kopf.operator(
             clusterwide=args.all_namespaces,
             namespaces=namespaces,
-            standalone=True if args.standalone else None,
-            peering_name=None if args.standalone else args.peering,
+            standalone=True if standalone else None,
+            peering_name=None if standalone else peering_name,
             priority=args.priority if args.priority is not None else secrets.randbelow(2**31),
             liveness_endpoint=args.liveness,
             memo=kopf.Memo(
