@@ -12,16 +12,10 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from kubedora.k8s.peering import Missing, Peering
+from typing import Any
 
 POD_NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 DEFAULT_PEERING = "kubedora"
-# The pre-flight check of the peering gives up after this, so that a
-# misconfigured operator exits within 10 s.
-PEERING_CHECK_SECONDS = 8.0
 
 
 def _default_namespace() -> str | None:
@@ -92,55 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _find_missing_peering(peering: Peering) -> Missing | None:
-    from kubedora.k8s.client import connect
-    from kubedora.k8s.peering import find_missing
-
-    async with asyncio.timeout(PEERING_CHECK_SECONDS):
-        api = await connect()
-        try:
-            return await find_missing(api, peering)
-        finally:
-            await api.close()
-
-
-def _why(error: Exception) -> str:
-    from kubernetes_asyncio.client.exceptions import ApiException
-
-    if isinstance(error, ApiException) and error.status == 403:
-        return "forbidden; grant get on it to the operator's account, or pass --standalone"
-    if isinstance(error, TimeoutError):
-        return f"no answer from the API server within {PEERING_CHECK_SECONDS:g}s"
-    return str(error) or type(error).__name__
-
-
-def _peering_fix(missing: Missing) -> str:
-    peering = missing.peering
-    if missing.crd_missing:
-        return (
-            "kubectl apply -f manifests/peering.yaml (the peering CRDs), then create the "
-            "object: " + _create_command(peering)
-        )
-    return "create it: " + _create_command(peering)
-
-
-def _create_command(peering: Peering) -> str:
-    where = "" if peering.clusterwide else f" -n {','.join(peering.namespaces)}"
-    if len(peering.namespaces) > 1:
-        where = " -n NS (for each namespace served)"
-    return (
-        f"printf 'apiVersion: kopf.dev/v1\\nkind: {peering.kind}\\nmetadata: "
-        f"{{name: {peering.name}}}\\n' | kubectl apply{where} -f -"
-    )
-
-
 def run_operator(args: argparse.Namespace) -> int:
     import kopf
 
     import kubedora.handlers.registry  # noqa: F401  (registers the handlers)
     from kubedora.config import OperatorConfig
-    from kubedora.handlers.lifecycle import surface_pauses
-    from kubedora.k8s.peering import Peering
+    from kubedora.handlers.runtime import surface_pauses
+    from kubedora.k8s.peering import CheckFailed, Peering, check
 
     namespaces: list[str] = args.namespace or []
     if not args.all_namespaces and not namespaces:
@@ -159,11 +111,11 @@ def run_operator(args: argparse.Namespace) -> int:
     if not standalone:
         peering = Peering(peering_name, () if args.all_namespaces else tuple(namespaces))
         try:
-            missing = asyncio.run(_find_missing_peering(peering))
-        except Exception as error:  # noqa: BLE001  (any failure: say it and stop)
+            missing = asyncio.run(check(peering))
+        except CheckFailed as failed:
             print(
                 f"kubedora operator: cannot check the peering {peering.kind} "
-                f"{peering.name!r}: {_why(error)}",
+                f"{peering.name!r}: {failed}",
                 file=sys.stderr,
             )
             return 1
@@ -176,13 +128,13 @@ def run_operator(args: argparse.Namespace) -> int:
                     "Running standalone: %s. Run only one replica like this. For high "
                     "availability: %s, then pass --peering %s.",
                     missing.describe(),
-                    _peering_fix(missing),
+                    missing.fix,
                     peering.name,
                 )
                 standalone = True
             else:
                 print(
-                    f"kubedora operator: {missing.describe()}. Fix: {_peering_fix(missing)}; "
+                    f"kubedora operator: {missing.describe()}. Fix: {missing.fix}; "
                     "or pass --standalone to run a single replica without peering.",
                     file=sys.stderr,
                 )

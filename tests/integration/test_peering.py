@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from kubernetes import client
 from tests.support.dora import ago, create, get, rfc3339
 from tests.support.kube import poll, unique_name
 from tests.support.operator import start_operator
+from tests.support.processes import KUBEDORA
 
 
 def served(api: client.ApiClient, group: str, plural: str) -> bool:
@@ -69,7 +69,7 @@ def test_the_readme_form_works_standalone_with_a_warning_on_a_cluster_of_crds_on
 def run_to_exit(kubeconfig: Path, *args: str) -> tuple[int, str, float]:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "kubedora", "operator", *args],
+        [KUBEDORA, "operator", *args],
         env={**os.environ, "KUBECONFIG": str(kubeconfig)},
         capture_output=True,
         text=True,

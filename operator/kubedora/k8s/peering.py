@@ -7,15 +7,27 @@ then either runs standalone or stops with the fix (see cli.run_operator)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
+from kubernetes_asyncio.config import ConfigException
+
+from kubedora.k8s.client import connect
+from kubedora.k8s.errors import API_ERRORS
 
 # kopf serves peering from either group; kopf.dev is the current one.
 GROUPS = ("kopf.dev", "zalando.org")
 VERSION = "v1"
+# The check gives up after this, so that a misconfigured operator exits
+# within 10 s.
+CHECK_SECONDS = 8.0
+
+
+class CheckFailed(Exception):
+    """The peering could not be checked; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +54,15 @@ class Peering:
     def crd(self) -> str:
         return f"{self.plural}.{GROUPS[0]}"
 
+    def create_command(self) -> str:
+        where = "" if self.clusterwide else f" -n {','.join(self.namespaces)}"
+        if len(self.namespaces) > 1:
+            where = " -n NS (for each namespace served)"
+        return (
+            f"printf 'apiVersion: kopf.dev/v1\\nkind: {self.kind}\\nmetadata: "
+            f"{{name: {self.name}}}\\n' | kubectl apply{where} -f -"
+        )
+
     def objects(self) -> list[str]:
         if self.clusterwide:
             return [f'{self.kind} "{self.name}"']
@@ -63,6 +84,16 @@ class Missing:
                 f"so {', '.join(self.objects)} cannot exist"
             )
         return f"{', '.join(self.objects)} does not exist"
+
+    @property
+    def fix(self) -> str:
+        """What a person runs to make the peering work."""
+        if self.crd_missing:
+            return (
+                "kubectl apply -f manifests/peering.yaml (the peering CRDs), then create the "
+                "object: " + self.peering.create_command()
+            )
+        return "create it: " + self.peering.create_command()
 
 
 async def _served_group(api: client.ApiClient, plural: str) -> str | None:
@@ -108,3 +139,25 @@ async def find_missing(api: client.ApiClient, peering: Peering) -> Missing | Non
         if not await _exists(api, group, peering, namespace)
     ]
     return Missing(peering, crd_missing=False, objects=tuple(absent)) if absent else None
+
+
+async def check(peering: Peering, *, timeout: float = CHECK_SECONDS) -> Missing | None:
+    """find_missing() with its own client, within `timeout`; CheckFailed
+    says why when the API server cannot tell (unreachable, forbidden)."""
+    try:
+        async with asyncio.timeout(timeout):
+            api = await connect()
+            try:
+                return await find_missing(api, peering)
+            finally:
+                await api.close()
+    except ApiException as error:
+        if error.status == 403:
+            raise CheckFailed(
+                "forbidden; grant get on it to the operator's account, or pass --standalone"
+            ) from error
+        raise CheckFailed(f"the API server answered {error.status} {error.reason}") from error
+    except TimeoutError as error:
+        raise CheckFailed(f"no answer from the API server within {timeout:g}s") from error
+    except (*API_ERRORS, ConfigException) as error:
+        raise CheckFailed(str(error) or type(error).__name__) from error
