@@ -47,13 +47,6 @@ class ReceiverConfig(_FromEnvironment):
 
     namespace: str = Field(min_length=1)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1)
-    # DoraSources and their Secrets are cached this long, so a delivery does
-    # not cost three extra API reads; a key added since is honoured sooner,
-    # see credentials_min_refresh.
-    credentials_ttl: float = Field(default=5.0, gt=0.0)
-    # An unknown key makes the receiver reload its credentials, at most this
-    # often (a wrong key must not turn into a stream of API reads).
-    credentials_min_refresh: float = Field(default=1.0, ge=0.0)
     # One request to the API server.
     api_timeout: float = Field(default=2.0, gt=0.0)
     # The whole delivery: PagerDuty gives up after 5 s and retries; answering

@@ -44,6 +44,7 @@ from kubedora.models.resources import (
     GROUP,
     OURS,
     PREFIX,
+    SECRETS,
     VERSION,
     Resource,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "OURS",
     "PREFIX",
     "READY",
+    "SECRETS",
     "TAG_PATTERN",
     "VERSION",
     "Attribution",

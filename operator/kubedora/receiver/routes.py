@@ -32,7 +32,7 @@ from kubedora.models import FailureSource
 from kubedora.receiver.auth import (
     API_KEY_HEADER,
     SIGNATURE_HEADER,
-    CredentialCache,
+    CredentialWatch,
     Denied,
     SourceCredentials,
     signed_by,
@@ -57,7 +57,7 @@ class ReceiverState:
 
     config: ReceiverConfig
     writer: Writer
-    credentials: CredentialCache
+    credentials: CredentialWatch
     telemetry: Telemetry
     registry: CollectorRegistry
     readiness: Probe
