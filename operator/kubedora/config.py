@@ -37,6 +37,9 @@ class OperatorConfig(_FromEnvironment):
     peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
     # How many objects kopf handles at once (status writes in flight).
     worker_limit: int = Field(default=64, ge=1)
+    # How long a worker waits for its object's next event before it gives its
+    # place to the next object (after its own patch is seen back).
+    worker_idle_seconds: float = Field(default=0.1, gt=0.0)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
 
