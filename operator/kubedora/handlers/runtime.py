@@ -21,12 +21,13 @@ from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
 from kubedora.handlers import facts
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.persistence import configure_persistence
 from kubedora.handlers.scoreboard import Triggers
 from kubedora.k8s.client import connect
 from kubedora.k8s.informer import Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics import DeploymentFact, FailureFact
-from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, GROUP, PREFIX, CatalogEntry
+from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, CatalogEntry
 
 
 @dataclass
@@ -182,12 +183,7 @@ def surface_pauses(*, verbose: bool) -> None:
 
 
 def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
-    # Our own names everywhere, never kopf's kopf.zalando.org defaults.
-    settings.persistence.finalizer = f"{PREFIX}finalizer"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    configure_persistence(settings)
     # Only warnings become Events by themselves; notable transitions are posted
     # explicitly, so `kubectl describe` is not flooded with routine logs.
     settings.posting.level = logging.WARNING
