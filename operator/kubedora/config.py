@@ -37,6 +37,11 @@ class OperatorConfig(_FromEnvironment):
     peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
     # How many objects kopf handles at once (status writes in flight).
     worker_limit: int = Field(default=64, ge=1)
+    # The operator's own HTTP server: /metrics and the dashboard page.
+    http_address: str = Field(default="127.0.0.1:8082", min_length=3)
+    # Breakdown rows per dimension exported as Prometheus labels; the rest
+    # fold into key="__other__" (their keys are users' service/team/env names).
+    metrics_rows_per_dimension: int = Field(default=20, ge=0, le=1000)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
 
