@@ -52,7 +52,9 @@ class Caches:
     def informer_states(self) -> list[InformerState]:
         return [
             InformerState(
-                kind=informer.resource.kind,
+                resource=".".join(
+                    part for part in (informer.resource.plural, informer.resource.group) if part
+                ),
                 namespace=informer.namespace or "",
                 synced=informer.synced.is_set,
             )

@@ -21,7 +21,14 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from kubedora.metrics import bound_rows, parse_window
-from kubedora.models import DoraSourceSpec, DoraSourceStatus, Figures, TrendPoint
+from kubedora.models import (
+    DEPLOYMENTS,
+    FAILURES,
+    DoraSourceSpec,
+    DoraSourceStatus,
+    Figures,
+    TrendPoint,
+)
 
 # Breakdown rows per dimension exported as labels; the rest fold into
 # key="__other__". KUBEDORA_METRICS_ROWS_PER_DIMENSION overrides it.
@@ -223,7 +230,7 @@ class PeeringState(logging.Handler):
 
 @dataclass(frozen=True)
 class InformerState:
-    kind: str
+    resource: str  # plural.group: services, deployments.apps, failures.kubedora.io
     namespace: str
     synced: Callable[[], bool]
 
@@ -250,10 +257,10 @@ class HealthCollector(Collector):
         synced = GaugeMetricFamily(
             "kubedora_operator_informer_synced",
             "1 once the informer listed its kind and follows the watch; 0 while listing.",
-            labels=["kind", "namespace"],
+            labels=["resource", "namespace"],
         )
         for state in self.informers():
-            synced.add_metric([state.kind, state.namespace], 1.0 if state.synced() else 0.0)
+            synced.add_metric([state.resource, state.namespace], 1.0 if state.synced() else 0.0)
         yield synced
 
 
@@ -338,7 +345,7 @@ class Telemetry:
             registry=registry,
         )
         limit.set(worker_limit)
-        return cls(
+        telemetry = cls(
             registry=registry,
             boards=boards,
             peering=peering,
@@ -368,3 +375,9 @@ class Telemetry:
                 registry=registry,
             ),
         )
+        # Every kind's series from the start: no errors reads as 0, not as no data.
+        for kind in (FAILURES.kind, DEPLOYMENTS.kind):
+            telemetry.reconciles.labels(kind)
+            telemetry.reconcile_errors.labels(kind)
+            telemetry.in_flight.labels(kind)
+        return telemetry
