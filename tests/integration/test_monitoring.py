@@ -67,7 +67,7 @@ def per_service(index: int) -> dict[str, float]:
     return {
         key: float(value)
         for key, row in SERVICES.items()
-        if (value := row[index]) is not None  # type: ignore[operator]
+        if (value := row[index]) is not None
     }
 
 
