@@ -64,11 +64,7 @@ SUMMARY_ROW = {"dimension": "", "key": ""}
 
 
 def per_service(index: int) -> dict[str, float]:
-    return {
-        key: float(value)
-        for key, row in SERVICES.items()
-        if (value := row[index]) is not None
-    }
+    return {key: float(value) for key, row in SERVICES.items() if (value := row[index]) is not None}
 
 
 # Dashboard panels (title, refId) -> what the scenario makes them show.
