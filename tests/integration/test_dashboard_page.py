@@ -21,6 +21,7 @@ from tests.support import scenario
 from tests.support.dora import get
 from tests.support.kube import poll, unique_name
 from tests.support.operator import OperatorProcess, start_operator
+from tests.support.processes import KUBEDORA
 
 WINDOW = "1280,1800"
 
@@ -142,3 +143,58 @@ def test_read_only_with_security_headers(page: tuple[str, OperatorProcess]) -> N
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{operator.http_url}/namespaces/elsewhere", timeout=10)
     assert missing.value.code == 404  # a namespace this operator does not serve
+
+
+def test_status_trend_of_the_scenario(
+    page: tuple[str, OperatorProcess], custom_objects: client.CustomObjectsApi
+) -> None:
+    url, _ = page
+    namespace = url.rsplit("/", 1)[1]
+    status = get(custom_objects, namespace, "DoraSource", scenario.SOURCE)["status"]
+    trend = status["trend"]
+    assert len(trend) == 12
+    starts = [point["start"] for point in trend]
+    assert starts == sorted(starts)  # oldest first
+    newest_first = list(reversed(trend))
+    for bucket in scenario.EMPTY_BUCKETS:
+        assert set(newest_first[bucket]) == {"start"}, bucket  # absent, not zero
+    assert {b: p.get("deployments") for b, p in enumerate(newest_first) if "deployments" in p} == (
+        scenario.TREND_DEPLOYMENTS
+    )
+    assert {
+        b: p["changeFailureRate"] for b, p in enumerate(newest_first) if "changeFailureRate" in p
+    } == scenario.TREND_CFR
+    assert {
+        b: p["medianTimeToRestoreSeconds"]
+        for b, p in enumerate(newest_first)
+        if "medianTimeToRestoreSeconds" in p
+    } == scenario.TREND_TTR
+    rows = {(row["dimension"], row["key"]) for row in status["breakdownTrend"]}
+    assert ("service", "checkout") in rows
+
+
+def test_kubedora_metrics_trend_draws_sparklines(
+    page: tuple[str, OperatorProcess], kubeconfig: Path
+) -> None:
+    url, _ = page
+    namespace = url.rsplit("/", 1)[1]
+    shown = subprocess.run(
+        [KUBEDORA, "metrics", "-n", namespace, "--trend", "--breakdown"],
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    # Oldest first: buckets 11 … 0 of the scenario; a dot for no data.
+    summary = next(
+        line for line in shown.splitlines() if line.split()[:2] == ["summary", "deployments"]
+    )
+    spark = summary.split()[2]
+    assert len(spark) == 12
+    assert [i for i, c in enumerate(spark) if c == "·"] == sorted(
+        11 - bucket for bucket in scenario.EMPTY_BUCKETS
+    )
+    assert spark[-1] == "█"  # the newest bucket has the most deployments (5)
+    assert summary.split()[3] == "5"
+    assert any(line.startswith("service: checkout") for line in shown.splitlines())
