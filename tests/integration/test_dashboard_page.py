@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -198,3 +199,36 @@ def test_kubedora_metrics_trend_draws_sparklines(
     assert spark[-1] == "█"  # the newest bucket has the most deployments (5)
     assert summary.split()[3] == "5"
     assert any(line.startswith("service: checkout") for line in shown.splitlines())
+
+
+def test_a_port_in_use_stops_the_operator_loudly(
+    kubeconfig: Path, crds: list[str], namespace: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [KUBEDORA, "operator", "-n", namespace, "--standalone",
+             "--http-address", f"127.0.0.1:{port}"],
+            env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )  # fmt: skip
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert f"cannot serve --http-address 127.0.0.1:{port}" in result.stdout + result.stderr
+
+
+def test_a_malformed_address_is_refused_at_once(kubeconfig: Path) -> None:
+    result = subprocess.run(
+        [KUBEDORA, "operator", "-n", "x", "--standalone", "--http-address", "8082"],
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "expected HOST:PORT" in result.stderr
