@@ -51,13 +51,15 @@ def test_the_component_ships_what_the_readme_names() -> None:
     [
         (
             "Deployment frequency",
-            [("red", None)]
-            + [
-                (colour, floor)
-                for colour, (_, floor) in zip(
-                    ("green", "blue", "yellow"), bands.FREQUENCY_AT_LEAST, strict=True
-                )
-            ][::-1],
+            [
+                ("red", None),
+                *[
+                    (colour, floor)
+                    for colour, (_, floor) in zip(
+                        ("green", "blue", "yellow"), bands.FREQUENCY_AT_LEAST, strict=True
+                    )
+                ][::-1],
+            ],
         ),
         (
             "Lead time for changes",
