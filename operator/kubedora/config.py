@@ -40,6 +40,11 @@ class OperatorConfig(_FromEnvironment):
     # How long a worker waits for its object's next event before it gives its
     # place to the next object (after its own patch is seen back).
     worker_idle_seconds: float = Field(default=0.1, gt=0.0)
+    # The operator's own HTTP server: /metrics and the dashboard page.
+    http_address: str = Field(default="127.0.0.1:8082", min_length=3)
+    # Breakdown rows per dimension exported as Prometheus labels; the rest
+    # fold into key="__other__" (their keys are users' service/team/env names).
+    metrics_rows_per_dimension: int = Field(default=20, ge=0, le=1000)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
 

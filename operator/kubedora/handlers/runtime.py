@@ -19,15 +19,18 @@ from kubernetes_asyncio import client
 from kubedora.catalog import index
 from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
-from kubedora.handlers import facts
+from kubedora.handlers import facts, recent
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
 from kubedora.handlers.persistence import configure_persistence
 from kubedora.handlers.scoreboard import Triggers
+from kubedora.handlers.telemetry import InformerLag, InformerState, Telemetry
+from kubedora.handlers.web import DashboardServer
 from kubedora.k8s.client import connect
-from kubedora.k8s.informer import Informer, KeyedIndex
+from kubedora.k8s.informer import Consumer, Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics import DeploymentFact, FailureFact
 from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, CatalogEntry
+from kubedora.web.page import OpenFailure, RecentDeployment
 
 
 @dataclass
@@ -37,12 +40,27 @@ class Caches:
     failure_dependents: KeyedIndex[CatalogKey, ObjectRef]
     deployment_dependents: KeyedIndex[CatalogKey, ObjectRef]
     catalog: Catalog
+    # For the dashboard page: open failures and deployments by namespace.
+    open_failures: KeyedIndex[str, OpenFailure]
+    recent_deployments: KeyedIndex[str, RecentDeployment]
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
 
     @property
     def informers(self) -> list[Informer]:
         return [*self.catalog_informers, *self.fact_informers]
+
+    def informer_states(self) -> list[InformerState]:
+        return [
+            InformerState(
+                resource=".".join(
+                    part for part in (informer.resource.plural, informer.resource.group) if part
+                ),
+                namespace=informer.namespace or "",
+                synced=informer.synced.is_set,
+            )
+            for informer in self.informers
+        ]
 
     async def facts_synced(self) -> None:
         await _all_synced(self.fact_informers)
@@ -60,6 +78,7 @@ def build(
     namespaces: list[str] | None,
     triggers: Triggers,
     rematcher: Rematcher,
+    telemetry: Telemetry | None = None,
 ) -> Caches:
     """Informers for every namespace served (None: all of them, one watch)."""
     scopes: list[str | None] = list(namespaces) if namespaces else [None]
@@ -77,6 +96,19 @@ def build(
         index.deployment_dependents
     )
     dependents = (failure_dependents, deployment_dependents)
+    open_failures: KeyedIndex[str, OpenFailure] = KeyedIndex(recent.open_failure_by_namespace)
+    recent_deployments: KeyedIndex[str, RecentDeployment] = KeyedIndex(
+        recent.deployment_by_namespace
+    )
+    failure_consumers: list[Consumer] = [failure_facts, failure_dependents, open_failures]
+    deployment_consumers: list[Consumer] = [
+        deployment_facts,
+        deployment_dependents,
+        recent_deployments,
+    ]
+    if telemetry is not None:
+        failure_consumers.append(InformerLag(FAILURES.kind, telemetry.event_lag))
+        deployment_consumers.append(InformerLag(DEPLOYMENTS.kind, telemetry.event_lag))
 
     catalog_indexes: list[KeyedIndex[CatalogKey, CatalogEntry]] = []
     catalog_informers: list[Informer] = []
@@ -98,20 +130,16 @@ def build(
                 Informer(api, resource, [entries, follower], namespace=namespace)
             )
     for namespace in scopes:
-        fact_informers.append(
-            Informer(api, FAILURES, [failure_facts, failure_dependents], namespace=namespace)
-        )
-        fact_informers.append(
-            Informer(
-                api, DEPLOYMENTS, [deployment_facts, deployment_dependents], namespace=namespace
-            )
-        )
+        fact_informers.append(Informer(api, FAILURES, failure_consumers, namespace=namespace))
+        fact_informers.append(Informer(api, DEPLOYMENTS, deployment_consumers, namespace=namespace))
     return Caches(
         failure_facts=failure_facts,
         deployment_facts=deployment_facts,
         failure_dependents=failure_dependents,
         deployment_dependents=deployment_dependents,
         catalog=Catalog(catalog_indexes),
+        open_failures=open_failures,
+        recent_deployments=recent_deployments,
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
     )
@@ -124,6 +152,8 @@ class Runtime:
     triggers: Triggers
     rematcher: Rematcher
     caches: Caches
+    telemetry: Telemetry
+    server: DashboardServer | None = None
     # The informers feeding the caches, for the length of the run.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -213,13 +243,41 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     configure(settings, config)
     api = await connect()
     triggers, rematcher = Triggers(), Rematcher()
+    states: list[Caches] = []
+    telemetry = Telemetry.create(
+        lambda: [state for caches in states for state in caches.informer_states()],
+        worker_limit=config.worker_limit,
+        rows_per_dimension=config.metrics_rows_per_dimension,
+    )
+    caches = build(api, config.namespaces, triggers, rematcher, telemetry)
+    states.append(caches)
     runtime = Runtime(
         config=config,
         api=api,
         triggers=triggers,
         rematcher=rematcher,
-        caches=build(api, config.namespaces, triggers, rematcher),
+        caches=caches,
+        telemetry=telemetry,
     )
+    telemetry.peering.attach()
+    server = DashboardServer(
+        address=config.http_address,
+        telemetry=telemetry,
+        api=api,
+        namespaces=config.namespaces,
+        open_failures=caches.open_failures,
+        deployments=caches.recent_deployments,
+    )
+    try:
+        await server.start()
+    except OSError as error:
+        telemetry.peering.detach()
+        await api.close()
+        # Permanent: a port in use stays in use; say so and stop.
+        raise kopf.PermanentError(
+            f"cannot serve --http-address {config.http_address}: {error}"
+        ) from error
+    runtime.server = server
     runtime.tasks = [
         asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
         for informer in runtime.caches.informers
@@ -229,6 +287,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
 
 async def cleanup(memo: kopf.Memo) -> None:
     runtime = runtime_of(memo)
+    if runtime.server is not None:
+        await runtime.server.close()
+    runtime.telemetry.peering.detach()
     for task in runtime.tasks:
         task.cancel()
     for task in runtime.tasks:

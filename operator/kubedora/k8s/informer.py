@@ -65,6 +65,11 @@ class Informer:
         self._namespace = namespace
         self.synced = asyncio.Event()
 
+    @property
+    def namespace(self) -> str | None:
+        """The namespace followed; None for all of them."""
+        return self._namespace
+
     async def supervised(self) -> None:
         """run(), restarted after any failure: a consumer's bug must not leave
         the operator serving figures that silently stopped moving."""

@@ -2,6 +2,14 @@
 
 No I/O: callers hand in facts already read from the cluster."""
 
+from kubedora.metrics.bands import (
+    Band,
+    change_failure_rate_band,
+    frequency_band,
+    lead_time_band,
+    time_to_restore_band,
+)
+from kubedora.metrics.bounds import OTHER, bound_rows, busiest
 from kubedora.metrics.dora import (
     DeploymentFact,
     FailureFact,
@@ -17,21 +25,41 @@ from kubedora.metrics.restore import (
     restore_of,
     timeline_of,
 )
+from kubedora.metrics.trend import (
+    ABSENT,
+    TREND_ROWS_PER_DIMENSION,
+    Trend,
+    compute_trend,
+    sparkline,
+)
 from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
 
 __all__ = [
+    "ABSENT",
+    "OTHER",
+    "TREND_ROWS_PER_DIMENSION",
+    "Band",
     "DeploymentFact",
     "FailureFact",
     "Restore",
     "Scoreboard",
+    "Trend",
+    "bound_rows",
+    "busiest",
+    "change_failure_rate_band",
     "compute",
+    "compute_trend",
     "effective_state",
     "format_duration",
     "format_ratio_percent",
+    "frequency_band",
+    "lead_time_band",
     "median",
     "observed_timeline",
     "parse_window",
     "restore_from",
     "restore_of",
+    "sparkline",
+    "time_to_restore_band",
     "timeline_of",
 ]

@@ -124,6 +124,30 @@ class _Board:
             tallies.append(self._row(Dimension.ENV, env))
         return tallies
 
+    def count_failure(
+        self, failure: FailureFact, scope_filter: _Filter, *, failed: bool, ttr: float | None
+    ) -> None:
+        """Count a failure (`failed`) and/or its TTR data point into every
+        tally it belongs to. The one place a failure is counted: the window
+        and the trend buckets both call it."""
+        if not failed and ttr is None:
+            return
+        if not scope_filter.matches(failure.services, failure.team, failure.env):
+            return
+        services = scope_filter.service_keys(failure.services)
+        for tally in self.tallies(services, failure.team, failure.env):
+            if failed:
+                tally.failures += 1
+            if ttr is not None:
+                tally.ttrs.append(ttr)
+
+    def count_deployment(self, deployment: DeploymentFact, scope_filter: _Filter) -> None:
+        single = (deployment.service,)
+        if not scope_filter.matches(single, deployment.team, deployment.env):
+            return
+        for tally in self.tallies(single, deployment.team, deployment.env):
+            tally.deployments += 1
+
     def _row(self, dimension: Dimension, key: str) -> _Tally:
         rows = self.rows[dimension]
         tally = rows.get(key)
@@ -175,24 +199,10 @@ def compute(
             if restored_at is not None and window_start <= restored_at <= window_end
             else None
         )
-        if not failed and ttr is None:
-            continue
-        if not scope_filter.matches(failure.services, failure.team, failure.env):
-            continue
-        services = scope_filter.service_keys(failure.services)
-        for tally in board.tallies(services, failure.team, failure.env):
-            if failed:
-                tally.failures += 1
-            if ttr is not None:
-                tally.ttrs.append(ttr)
+        board.count_failure(failure, scope_filter, failed=failed, ttr=ttr)
 
     for deployment in deployments:
-        if not window_start <= deployment.finished_at <= window_end:
-            continue
-        single = (deployment.service,)
-        if not scope_filter.matches(single, deployment.team, deployment.env):
-            continue
-        for tally in board.tallies(single, deployment.team, deployment.env):
-            tally.deployments += 1
+        if window_start <= deployment.finished_at <= window_end:
+            board.count_deployment(deployment, scope_filter)
 
     return board.scoreboard()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from kubedora.models.base import (
     CONDITIONS_LIST,
@@ -34,6 +35,24 @@ class PagerDutySettings(KubeModel):
     api_token_secret_ref: SecretRef | None = None
 
 
+class TrendSettings(KubeModel):
+    """How status.trend slices time: `buckets` buckets of `bucket` each,
+    the newest ending now."""
+
+    bucket: str = Field(
+        default="7d",
+        pattern=WINDOW_PATTERN,
+        min_length=2,
+        description="The length of one trend bucket, e.g. 7d, 1d, 12h.",
+    )
+    buckets: int = Field(
+        default=12,
+        ge=0,
+        le=104,
+        description="How many buckets status.trend holds, oldest first; 0 turns trends off.",
+    )
+
+
 class DoraSourceSpec(KubeModel):
     """The DORA settings of one scope: which failures count, over which window."""
 
@@ -55,6 +74,7 @@ class DoraSourceSpec(KubeModel):
     scope: Scope | None = None
     api_key_secret_ref: SecretRef | None = None
     pagerduty: PagerDutySettings | None = None
+    trend: TrendSettings | None = None
 
 
 class Figures(KubeModel):
@@ -76,6 +96,34 @@ class BreakdownRow(Figures):
     key: str
 
 
+class TrendPoint(KubeModel):
+    """The figures of one trend bucket. A bucket without any failure,
+    restore or deployment has only its start: no data is not zero."""
+
+    start: Timestamp
+    deployments: int | None = None
+    failures: int | None = None
+    restored_failures: int | None = None
+    change_failure_rate: float | None = None
+    median_time_to_restore_seconds: float | None = None
+    deployments_per_day: float | None = None
+    median_lead_time_seconds: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _absent_not_null(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent on the wire: inside a list, a null would be stored as null.
+        dumped: dict[str, Any] = handler(self)
+        return {key: value for key, value in dumped.items() if value is not None}
+
+
+class RowTrend(KubeModel):
+    """The trend of one breakdown row (the busiest rows of each dimension)."""
+
+    dimension: Dimension
+    key: str
+    points: list[TrendPoint] = Field(default_factory=list)
+
+
 class Display(KubeModel):
     """Human-readable figures for `kubectl get` printer columns."""
 
@@ -89,5 +137,7 @@ class DoraSourceStatus(KubeModel):
     summary: Figures | None = None
     breakdown: list[BreakdownRow] = Field(default_factory=list)
     display: Display | None = None
+    trend: list[TrendPoint] = Field(default_factory=list)
+    breakdown_trend: list[RowTrend] = Field(default_factory=list)
     conditions: list[Condition] = Field(default_factory=list, json_schema_extra=CONDITIONS_LIST)
     observed_generation: int | None = None
