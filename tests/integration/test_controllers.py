@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 # An image whose name contains this runs but never becomes Ready (see the
 # README's "The local control plane").
 NEVER_READY = "never-ready"
-ROLLOUT_TIMEOUT = "90s"
+ROLLOUT_TIMEOUT = "--timeout=90s"
 
 
 def kubectl(
@@ -113,7 +113,7 @@ def test_a_deployment_rolls_out(
             "rollout",
             "status",
             "deployment/web",
-            f"--timeout={ROLLOUT_TIMEOUT}",
+            ROLLOUT_TIMEOUT,
         )
     )
     assert "successfully rolled out" in out
@@ -138,7 +138,7 @@ def test_set_image_rolls_out_a_new_replica_set_and_undo_goes_back(
             "rollout",
             "status",
             "deployment/web",
-            f"--timeout={ROLLOUT_TIMEOUT}",
+            ROLLOUT_TIMEOUT,
         )
     )
 
@@ -150,7 +150,7 @@ def test_set_image_rolls_out_a_new_replica_set_and_undo_goes_back(
             "rollout",
             "status",
             "deployment/web",
-            f"--timeout={ROLLOUT_TIMEOUT}",
+            ROLLOUT_TIMEOUT,
         )
     )
     # Old ReplicaSets are scaled down a moment after the new one is available.
@@ -170,7 +170,7 @@ def test_set_image_rolls_out_a_new_replica_set_and_undo_goes_back(
             "rollout",
             "status",
             "deployment/web",
-            f"--timeout={ROLLOUT_TIMEOUT}",
+            ROLLOUT_TIMEOUT,
         )
     )
     poll(
@@ -211,7 +211,7 @@ def test_a_rollout_past_its_progress_deadline_fails(
             "rollout",
             "status",
             "deployment/web",
-            f"--timeout={ROLLOUT_TIMEOUT}",
+            ROLLOUT_TIMEOUT,
         )
     )
 
@@ -225,9 +225,7 @@ def test_a_rollout_past_its_progress_deadline_fails(
             f"web=example.test/web-{NEVER_READY}:2",
         )
     )
-    stalled = kubectl(
-        kubeconfig, namespace, "rollout", "status", "deployment/web", f"--timeout={ROLLOUT_TIMEOUT}"
-    )
+    stalled = kubectl(kubeconfig, namespace, "rollout", "status", "deployment/web", ROLLOUT_TIMEOUT)
     assert stalled.returncode != 0
     assert "exceeded its progress deadline" in stalled.stderr, stalled.stderr
     condition = progressing(apps, namespace, "web")
@@ -273,7 +271,7 @@ def test_a_statefulset_rolls_out(
             "rollout",
             "status",
             "statefulset/db",
-            f"--timeout={ROLLOUT_TIMEOUT}",
+            ROLLOUT_TIMEOUT,
         )
     )
     first = cast(
@@ -289,7 +287,7 @@ def test_a_statefulset_rolls_out(
             "rollout",
             "status",
             "statefulset/db",
-            f"--timeout={ROLLOUT_TIMEOUT}",
+            ROLLOUT_TIMEOUT,
         )
     )
 
@@ -314,6 +312,48 @@ def test_a_statefulset_rolls_out(
     assert images == {"example.test/db:2"}
 
 
+def test_a_daemonset_runs_a_pod_on_every_node(
+    kubeconfig: Path, core_v1: client.CoreV1Api, namespace: str
+) -> None:
+    labels = {"app": "agent"}
+    manifest: dict[str, Any] = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "agent"},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "agent", "image": "example.test/agent:1"}]},
+            },
+        },
+    }
+    apply(kubeconfig, namespace, manifest)
+    ok(kubectl(kubeconfig, namespace, "rollout", "status", "daemonset/agent", ROLLOUT_TIMEOUT))
+    nodes = {
+        cast(str, cast("client.V1ObjectMeta", n.metadata).name) for n in core_v1.list_node().items
+    }
+    placed = {
+        cast(str, cast("client.V1PodSpec", p.spec).node_name)
+        for p in pods(core_v1, namespace, "app=agent")
+    }
+    assert placed == nodes
+
+
+def test_a_job_completes(kubeconfig: Path, namespace: str) -> None:
+    ok(kubectl(kubeconfig, namespace, "create", "job", "once", "--image=example.test/task:1"))
+    ok(
+        kubectl(
+            kubeconfig,
+            namespace,
+            "wait",
+            "--for=condition=Complete",
+            "job/once",
+            ROLLOUT_TIMEOUT,
+        )
+    )
+
+
 def test_a_namespace_deletes(
     core_v1: client.CoreV1Api, api_client: client.ApiClient, kubeconfig: Path
 ) -> None:
@@ -323,11 +363,7 @@ def test_a_namespace_deletes(
         name, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="settings"), data={"a": "1"})
     )
     apply(kubeconfig, name, web_deployment("web", "example.test/web:1", replicas=1))
-    ok(
-        kubectl(
-            kubeconfig, name, "rollout", "status", "deployment/web", f"--timeout={ROLLOUT_TIMEOUT}"
-        )
-    )
+    ok(kubectl(kubeconfig, name, "rollout", "status", "deployment/web", ROLLOUT_TIMEOUT))
 
     core_v1.delete_namespace(name)
 
