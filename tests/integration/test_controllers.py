@@ -45,6 +45,11 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
+def rollout_status(kubeconfig: Path, namespace: str, target: str) -> str:
+    """`kubectl rollout status`, which must succeed."""
+    return ok(kubectl(kubeconfig, namespace, "rollout", "status", target, ROLLOUT_TIMEOUT))
+
+
 def apply(kubeconfig: Path, namespace: str, manifest: dict[str, Any]) -> None:
     ok(kubectl(kubeconfig, namespace, "apply", "-f", "-", stdin=yaml.safe_dump(manifest)))
 
@@ -106,16 +111,7 @@ def test_a_deployment_rolls_out(
     kubeconfig: Path, core_v1: client.CoreV1Api, namespace: str
 ) -> None:
     apply(kubeconfig, namespace, web_deployment("web", "example.test/web:1"))
-    out = ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "rollout",
-            "status",
-            "deployment/web",
-            ROLLOUT_TIMEOUT,
-        )
-    )
+    out = rollout_status(kubeconfig, namespace, "deployment/web")
     assert "successfully rolled out" in out
     running = pods(core_v1, namespace, "app=web")
     assert len(running) == 2
@@ -131,28 +127,10 @@ def test_set_image_rolls_out_a_new_replica_set_and_undo_goes_back(
 ) -> None:
     apps = client.AppsV1Api(api_client)
     apply(kubeconfig, namespace, web_deployment("web", "example.test/web:1"))
-    ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "rollout",
-            "status",
-            "deployment/web",
-            ROLLOUT_TIMEOUT,
-        )
-    )
+    rollout_status(kubeconfig, namespace, "deployment/web")
 
     ok(kubectl(kubeconfig, namespace, "set", "image", "deployment/web", "web=example.test/web:2"))
-    ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "rollout",
-            "status",
-            "deployment/web",
-            ROLLOUT_TIMEOUT,
-        )
-    )
+    rollout_status(kubeconfig, namespace, "deployment/web")
     # Old ReplicaSets are scaled down a moment after the new one is available.
     poll(
         lambda: (
@@ -163,16 +141,7 @@ def test_set_image_rolls_out_a_new_replica_set_and_undo_goes_back(
     )
 
     ok(kubectl(kubeconfig, namespace, "rollout", "undo", "deployment/web"))
-    ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "rollout",
-            "status",
-            "deployment/web",
-            ROLLOUT_TIMEOUT,
-        )
-    )
+    rollout_status(kubeconfig, namespace, "deployment/web")
     poll(
         lambda: (
             replicas_by_image(apps, namespace, "web")
@@ -204,27 +173,10 @@ def test_a_rollout_past_its_progress_deadline_fails(
         namespace,
         web_deployment("web", "example.test/web:1", progressDeadlineSeconds=3),
     )
-    ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "rollout",
-            "status",
-            "deployment/web",
-            ROLLOUT_TIMEOUT,
-        )
-    )
+    rollout_status(kubeconfig, namespace, "deployment/web")
 
-    ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "set",
-            "image",
-            "deployment/web",
-            f"web=example.test/web-{NEVER_READY}:2",
-        )
-    )
+    bad_image = f"web=example.test/web-{NEVER_READY}:2"
+    ok(kubectl(kubeconfig, namespace, "set", "image", "deployment/web", bad_image))
     stalled = kubectl(kubeconfig, namespace, "rollout", "status", "deployment/web", ROLLOUT_TIMEOUT)
     assert stalled.returncode != 0
     assert "exceeded its progress deadline" in stalled.stderr, stalled.stderr
@@ -264,32 +216,14 @@ def test_a_statefulset_rolls_out(
         },
     }
     apply(kubeconfig, namespace, manifest)
-    ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "rollout",
-            "status",
-            "statefulset/db",
-            ROLLOUT_TIMEOUT,
-        )
-    )
+    rollout_status(kubeconfig, namespace, "statefulset/db")
     first = cast(
         "client.V1StatefulSetStatus",
         apps.read_namespaced_stateful_set_status("db", namespace).status,
     )
 
     ok(kubectl(kubeconfig, namespace, "set", "image", "statefulset/db", "db=example.test/db:2"))
-    ok(
-        kubectl(
-            kubeconfig,
-            namespace,
-            "rollout",
-            "status",
-            "statefulset/db",
-            ROLLOUT_TIMEOUT,
-        )
-    )
+    rollout_status(kubeconfig, namespace, "statefulset/db")
 
     def rolled() -> client.V1StatefulSetStatus | None:
         status = cast(
@@ -329,7 +263,7 @@ def test_a_daemonset_runs_a_pod_on_every_node(
         },
     }
     apply(kubeconfig, namespace, manifest)
-    ok(kubectl(kubeconfig, namespace, "rollout", "status", "daemonset/agent", ROLLOUT_TIMEOUT))
+    rollout_status(kubeconfig, namespace, "daemonset/agent")
     nodes = {
         cast(str, cast("client.V1ObjectMeta", n.metadata).name) for n in core_v1.list_node().items
     }
@@ -344,12 +278,7 @@ def test_a_job_completes(kubeconfig: Path, namespace: str) -> None:
     ok(kubectl(kubeconfig, namespace, "create", "job", "once", "--image=example.test/task:1"))
     ok(
         kubectl(
-            kubeconfig,
-            namespace,
-            "wait",
-            "--for=condition=Complete",
-            "job/once",
-            ROLLOUT_TIMEOUT,
+            kubeconfig, namespace, "wait", "--for=condition=Complete", "job/once", ROLLOUT_TIMEOUT
         )
     )
 
@@ -363,7 +292,7 @@ def test_a_namespace_deletes(
         name, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="settings"), data={"a": "1"})
     )
     apply(kubeconfig, name, web_deployment("web", "example.test/web:1", replicas=1))
-    ok(kubectl(kubeconfig, name, "rollout", "status", "deployment/web", ROLLOUT_TIMEOUT))
+    rollout_status(kubeconfig, name, "deployment/web")
 
     core_v1.delete_namespace(name)
 
