@@ -109,7 +109,9 @@ func run() error {
 	fail := func(err error) {
 		failureMu.Lock()
 		defer failureMu.Unlock()
-		if failure != nil {
+		// Once shutting down, components fail as the server goes away; and
+		// a second signal would make the API server exit at once.
+		if failure != nil || ctx.Err() != nil {
 			return
 		}
 		failure = err
