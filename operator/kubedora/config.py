@@ -37,6 +37,24 @@ class OperatorConfig(_FromEnvironment):
     peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
     # How many objects kopf handles at once (status writes in flight).
     worker_limit: int = Field(default=64, ge=1)
+    # Requests a minute to PagerDuty's REST API per token (it allows 960).
+    pagerduty_requests_per_minute: float = Field(default=900.0, gt=0.0)
+    # One request to PagerDuty, and how many tries before giving up on it.
+    pagerduty_timeout: float = Field(default=30.0, gt=0.0)
+    pagerduty_attempts: int = Field(default=8, ge=1)
+    # A backfill window holding more incidents than this is cut in smaller
+    # ones: progress is saved per window, so this bounds what a restart redoes.
+    backfill_window_incidents: int = Field(default=1000, ge=100, le=10_000)
+    # Failures a backfill writes at once.
+    backfill_write_concurrency: int = Field(default=16, ge=1)
+    # A failed backfill (PagerDuty unreachable, token refused) tries again after this.
+    backfill_retry_seconds: float = Field(default=600.0, gt=0.0)
+    # Alerts are read for monitor tags only for incidents younger than this
+    # (0: never): one request per incident, so a long history is not read
+    # alert by alert.
+    monitor_tags_max_age_days: float = Field(default=90.0, ge=0.0)
+    # A failed alerts read is tried again after this, doubling up to 10 minutes.
+    monitor_tags_retry_seconds: float = Field(default=30.0, gt=0.0)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
 

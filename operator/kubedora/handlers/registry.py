@@ -13,8 +13,8 @@ from typing import Any
 
 import kopf
 
-from kubedora.handlers import reconcile, runtime, scoreboard
-from kubedora.models import DEPLOYMENTS, DORASOURCES, FAILURES
+from kubedora.handlers import backfill, monitor_tags, reconcile, runtime, scoreboard
+from kubedora.models import DEPLOYMENTS, DORASOURCES, FAILURES, FailureSpec
 
 
 @kopf.on.startup()
@@ -39,18 +39,25 @@ async def reconcile_failure(
     memo: Any,
     **_: Any,
 ) -> None:
-    caches = runtime.runtime_of(memo).caches
+    shared = runtime.runtime_of(memo)
+    caches = shared.caches
     # Matching against a half-listed catalog would file failures wrongly.
     await caches.catalog_synced()
+    now = datetime.now(UTC)
     await reconcile.failure(
         body=body,
         spec=spec,
         status=status,
         meta=meta,
         patch=patch,
-        now=datetime.now(UTC),
+        now=now,
         catalog=caches.catalog,
     )
+    parsed = reconcile.parsed_or_none(FailureSpec, spec)
+    max_age = shared.config.monitor_tags_max_age_days
+    wants = parsed is not None and monitor_tags.needs_tags(parsed, meta.annotations, now, max_age)
+    if wants and parsed is not None and parsed.pagerduty is not None and meta.namespace:
+        shared.tagger.request(meta.namespace, str(meta.name), parsed.pagerduty.incident_id)
 
 
 @kopf.on.resume(*DEPLOYMENTS.coordinates)
@@ -114,3 +121,26 @@ async def scoreboard_loop(
         deployment_facts=shared.caches.deployment_facts,
         logger=logger,
     )
+
+
+@kopf.daemon(*DORASOURCES.coordinates, cancellation_timeout=10.0)
+async def backfill_loop(
+    name: str,
+    namespace: str | None,
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    memo: Any,
+    **_: Any,
+) -> None:
+    if namespace is None:
+        return
+    shared = runtime.runtime_of(memo)
+    await backfill.Backfill(
+        api=shared.api,
+        config=shared.config,
+        limiters=shared.limiters,
+        name=name,
+        namespace=namespace,
+        body=body,
+        stopped=stopped,
+    ).run()

@@ -21,12 +21,14 @@ from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
 from kubedora.handlers import facts
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.monitor_tags import MonitorTagger
 from kubedora.handlers.scoreboard import Triggers
 from kubedora.k8s.client import connect
 from kubedora.k8s.informer import Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics import DeploymentFact, FailureFact
 from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, GROUP, PREFIX, CatalogEntry
+from kubedora.pagerduty.client import Limiters
 
 
 @dataclass
@@ -123,6 +125,9 @@ class Runtime:
     triggers: Triggers
     rematcher: Rematcher
     caches: Caches
+    # One PagerDuty rate limit per token, shared by backfills and monitor tags.
+    limiters: Limiters
+    tagger: MonitorTagger
     # The informers feeding the caches, for the length of the run.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -212,12 +217,15 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     configure(settings, config)
     api = await connect()
     triggers, rematcher = Triggers(), Rematcher()
+    limiters = Limiters(config.pagerduty_requests_per_minute)
     runtime = Runtime(
         config=config,
         api=api,
         triggers=triggers,
         rematcher=rematcher,
         caches=build(api, config.namespaces, triggers, rematcher),
+        limiters=limiters,
+        tagger=MonitorTagger(api, config, limiters),
     )
     runtime.tasks = [
         asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
@@ -234,4 +242,5 @@ async def cleanup(memo: kopf.Memo) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await runtime.rematcher.close()
+    await runtime.tagger.close()
     await runtime.api.close()
