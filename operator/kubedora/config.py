@@ -37,14 +37,17 @@ class OperatorConfig(_FromEnvironment):
     peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
     # How many objects kopf handles at once (status writes in flight).
     worker_limit: int = Field(default=64, ge=1)
+    # Whether this process reads PagerDuty's REST API at all (backfills,
+    # monitor tags); false keeps it from making any outbound call.
+    pagerduty_rest: bool = True
     # Requests a minute to PagerDuty's REST API per token (it allows 960).
     pagerduty_requests_per_minute: float = Field(default=900.0, gt=0.0)
     # One request to PagerDuty, and how many tries before giving up on it.
     pagerduty_timeout: float = Field(default=30.0, gt=0.0)
     pagerduty_attempts: int = Field(default=8, ge=1)
     # A backfill window holding more incidents than this is cut in smaller
-    # ones: progress is saved per window, so this bounds what a restart redoes.
-    backfill_window_incidents: int = Field(default=1000, ge=100, le=10_000)
+    # ones; PagerDuty's classic pagination reaches 10,000 at most.
+    backfill_window_incidents: int = Field(default=10_000, ge=100, le=10_000)
     # Failures a backfill writes at once.
     backfill_write_concurrency: int = Field(default=16, ge=1)
     # A failed backfill (PagerDuty unreachable, token refused) tries again after this.

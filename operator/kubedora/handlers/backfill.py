@@ -10,9 +10,11 @@ classic pagination can reach) is cut into smaller ones, so nothing is ever
 truncated and no request asks for `offset + limit` over 10,000. Requests go
 one at a time through the token's RateLimiter (pagerduty.client).
 
-Progress lives in `status.backfill`: `coveredUntil` moves when a whole
-window is written. A restarted operator, or the replica that takes over,
-resumes from it; only the window in flight is read again.
+Progress lives in `status.backfill`: `coveredUntil` moves after every page
+(pages come oldest first, so every incident created before the last one
+of a page is written) and at the end of every window. A restarted
+operator, or the replica that takes over, resumes from it; only the page
+in flight is read again.
 
 kopf runs this daemon in the active replica only (peering pauses daemons in
 the others), for as long as the DoraSource exists; it idles while no
@@ -133,6 +135,7 @@ class Backfill:
         self._failed_generation: int | None = None
         # The run's status as last computed (what the next write publishes).
         self._progress = BackfillStatus()
+        self._published: BackfillStatus | None = None
 
     # --- reading the DoraSource ---------------------------------------------------
 
@@ -175,7 +178,7 @@ class Backfill:
                 await self._publish(None, None)
             await self.stopped.wait(IDLE_SECONDS)
             return
-        status = current.backfill
+        status = self._latest(current.backfill)
         if status is None or not same_run(status, want.lookback):
             status = fresh_status(want.lookback, datetime.now(UTC))
             self._failed_generation = None
@@ -203,6 +206,16 @@ class Backfill:
             log.warning(f"backfill of {self.namespace}/{self.name} failed: {failure.message}")
             await self._publish(failed, (ConditionStatus.FALSE, failure.reason, failure.message))
             kopf.event(self.body, type="Warning", reason="BackfillFailed", message=failure.message)
+
+    def _latest(self, stored: BackfillStatus | None) -> BackfillStatus | None:
+        """What we last wrote, while the watch has not brought it back yet:
+        the body lags our own writes, and a run must not start twice."""
+        mine = self._published
+        if mine is None or stored is None:
+            return stored
+        if (mine.from_, mine.to) != (stored.from_, stored.to):
+            return stored
+        return mine
 
     def _retry_due(self, status: BackfillStatus) -> bool:
         if self.body.metadata.get("generation") != self._failed_generation:
@@ -270,6 +283,10 @@ class Backfill:
                     written = await self._write(page.incidents, env)
                     offset = 0
                     while page.more:
+                        # Oldest first: every incident created before the
+                        # last one of this page is written.
+                        await self._page_done(page.incidents[-1].created_at, written, tally)
+                        written = 0
                         self._check(want)
                         offset += PAGE_LIMIT
                         if offset + PAGE_LIMIT > OFFSET_CAP:
@@ -306,6 +323,18 @@ class Backfill:
         return self._progress.model_copy(
             update={"requests": tally.requests, "throttled": tally.throttled}
         )
+
+    async def _page_done(self, before: datetime, written: int, tally: Tally) -> None:
+        """Save progress within a window: a restart reads again only from `before`."""
+        covered = self._progress.covered_until
+        self._progress = self._counted(tally).model_copy(
+            update={
+                "covered_until": max(before, covered) if covered else before,
+                "incidents": self._progress.incidents + written,
+                "message": f"read up to {_text(before)}",
+            }
+        )
+        await self._publish(self._progress, None, touch_conditions=False)
 
     async def _window_done(self, window: Window, written: int, tally: Tally) -> None:
         self._progress = self._counted(tally).model_copy(
@@ -378,9 +407,16 @@ class Backfill:
         self,
         backfill: BackfillStatus | None,
         condition: tuple[ConditionStatus, str, str] | None,
+        *,
+        touch_conditions: bool = True,
     ) -> None:
         """Write status.backfill and the BackfillComplete condition (None:
         remove both), leaving the rest of the status to the scoreboard."""
+        self._published = backfill
+        if not touch_conditions:
+            wire = backfill.to_wire() if backfill is not None else None
+            await patch_status(self.api, DORASOURCES, self.namespace, self.name, {"backfill": wire})
+            return
         current = self._status().conditions
         if condition is None:
             conditions = [c for c in current if c.type != BACKFILL_COMPLETE]

@@ -55,7 +55,11 @@ async def reconcile_failure(
     )
     parsed = reconcile.parsed_or_none(FailureSpec, spec)
     max_age = shared.config.monitor_tags_max_age_days
-    wants = parsed is not None and monitor_tags.needs_tags(parsed, meta.annotations, now, max_age)
+    wants = (
+        shared.config.pagerduty_rest
+        and parsed is not None
+        and monitor_tags.needs_tags(parsed, meta.annotations, now, max_age)
+    )
     if wants and parsed is not None and parsed.pagerduty is not None and meta.namespace:
         shared.tagger.request(meta.namespace, str(meta.name), parsed.pagerduty.incident_id)
 
@@ -132,9 +136,9 @@ async def backfill_loop(
     memo: Any,
     **_: Any,
 ) -> None:
-    if namespace is None:
-        return
     shared = runtime.runtime_of(memo)
+    if namespace is None or not shared.config.pagerduty_rest:
+        return
     await backfill.Backfill(
         api=shared.api,
         config=shared.config,

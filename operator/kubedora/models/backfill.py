@@ -36,8 +36,8 @@ class BackfillPhase(StrEnum):
 
 
 class BackfillStatus(KubeModel):
-    """Where a backfill stands. `coveredUntil` moves only when a whole date
-    window is written, so a restarted operator resumes from there."""
+    """Where a backfill stands. `coveredUntil` moves only past incidents
+    already written, so a restarted operator resumes from there."""
 
     phase: BackfillPhase = BackfillPhase.PENDING
     from_: Timestamp | None = Field(
