@@ -64,7 +64,7 @@ def count_failures(objects: client.CustomObjectsApi, namespace: str) -> int:
 
 def run(incidents: int, dense: int, alerts: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="kubedora-backfill-"))
-    plane = controlplane.existing() or controlplane.start(work / "controlplane")
+    plane = controlplane.existing() or controlplane.start(work)
     api = new_client(plane.kubeconfig)
     try:
         apply_crds(api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))

@@ -331,9 +331,22 @@ def test_killed_mid_run_the_backfill_resumes_without_starting_over(
         second = operator_for(kubeconfig, namespace, tmp_path / "second.log")
         try:
             status = wait_for_phase(custom_objects, namespace, "Succeeded", timeout=300)
-            check_failures(custom_objects, namespace, incidents)
         finally:
             second.stop()
+        # The specs, not the operator's status: the clean run checked that
+        # status follows; here, nothing is missing or twice, and each is right.
+        found = failures_by_incident(custom_objects, namespace)
+        assert set(found) == {i.id for i in incidents}
+        for incident in incidents:
+            (failure,) = found[incident.id]
+            spec = failure["spec"]
+            finished = (
+                incident.resolved_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+                if incident.resolved_at
+                else None
+            )
+            assert spec.get("finishedAt") == finished, incident.id
+            assert spec["state"] == ("resolved" if finished else "active"), incident.id
     finally:
         if first.process.poll() is None:
             first.stop()
