@@ -85,7 +85,15 @@ def operator(
 ) -> Iterator[OperatorProcess]:
     """One `kubedora operator --all-namespaces` for the whole session."""
     log_path = tmp_path_factory.mktemp("operator") / "operator.log"
-    running = start_operator(kubeconfig, log_path, "--all-namespaces", "--standalone")
+    # No PagerDuty REST reads: the tests of backfills run operators of their
+    # own, and one working next to them would double their requests.
+    running = start_operator(
+        kubeconfig,
+        log_path,
+        "--all-namespaces",
+        "--standalone",
+        env={"KUBEDORA_PAGERDUTY_REST": "false"},
+    )
     yield running
     running.stop()
     if running.process.returncode not in (0, -15):

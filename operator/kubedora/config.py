@@ -45,6 +45,27 @@ class OperatorConfig(_FromEnvironment):
     # Breakdown rows per dimension exported as Prometheus labels; the rest
     # fold into key="__other__" (their keys are users' service/team/env names).
     metrics_rows_per_dimension: int = Field(default=20, ge=0, le=1000)
+    # Whether this process reads PagerDuty's REST API at all (backfills,
+    # monitor tags); false keeps it from making any outbound call.
+    pagerduty_rest: bool = True
+    # Requests a minute to PagerDuty's REST API per token (it allows 960).
+    pagerduty_requests_per_minute: float = Field(default=900.0, gt=0.0)
+    # One request to PagerDuty, and how many tries before giving up on it.
+    pagerduty_timeout: float = Field(default=30.0, gt=0.0)
+    pagerduty_attempts: int = Field(default=8, ge=1)
+    # A backfill window holding more incidents than this is cut in smaller
+    # ones; PagerDuty's classic pagination reaches 10,000 at most.
+    backfill_window_incidents: int = Field(default=10_000, ge=100, le=10_000)
+    # Failures a backfill writes at once.
+    backfill_write_concurrency: int = Field(default=16, ge=1)
+    # A failed backfill (PagerDuty unreachable, token refused) tries again after this.
+    backfill_retry_seconds: float = Field(default=600.0, gt=0.0)
+    # Alerts are read for monitor tags only for incidents younger than this
+    # (0: never): one request per incident, so a long history is not read
+    # alert by alert.
+    monitor_tags_max_age_days: float = Field(default=90.0, ge=0.0)
+    # A failed alerts read is tried again after this, doubling up to 10 minutes.
+    monitor_tags_retry_seconds: float = Field(default=30.0, gt=0.0)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
 

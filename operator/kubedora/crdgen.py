@@ -284,6 +284,11 @@ CUSTOM_RESOURCES: tuple[CustomResource, ...] = (
                 description="Median time to restore.",
             ),
             _column("Ready", '.status.conditions[?(@.type=="Ready")].status'),
+            _column(
+                "Backfill",
+                ".status.backfill.phase",
+                description="The PagerDuty history backfill: Pending, Running, Succeeded, Failed.",
+            ),
             _AGE,
         ),
     ),

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from pydantic import Field
 
 from kubedora.metrics import ABSENT, format_duration, format_ratio_percent, sparkline
 from kubedora.models import (
+    BackfillPhase,
+    BackfillStatus,
     BreakdownRow,
     DoraSourceSpec,
     DoraSourceStatus,
@@ -63,6 +66,12 @@ def render_table(boards: Sequence[SourceReport], *, breakdown: bool = False) -> 
         for b in boards
     ]
     parts = [_table(rows)]
+    parts += [
+        line
+        for b in boards
+        if b.status.backfill is not None
+        and (line := backfill_line(b.namespace, b.name, b.status.backfill)) is not None
+    ]
     if breakdown:
         for board in boards:
             parts.append(f"\n{board.namespace}/{board.name} by service, team and env:")
@@ -89,7 +98,15 @@ def render_json(boards: Sequence[SourceReport]) -> str:
                     key: value
                     for key, value in b.status.to_wire().items()
                     if key
-                    in ("windowStart", "windowEnd", "summary", "breakdown", "trend", "conditions")
+                    in (
+                        "windowStart",
+                        "windowEnd",
+                        "summary",
+                        "breakdown",
+                        "trend",
+                        "conditions",
+                        "backfill",
+                    )
                 },
             }
             for b in boards
@@ -165,3 +182,27 @@ def render_trends(boards: Sequence[SourceReport], *, breakdown: bool = False) ->
                 rows += _trend_rows(f"{row.dimension.value}: {row.key}", row.points)
         parts.append(_table(rows))
     return "\n".join(parts)
+
+
+def backfill_line(
+    namespace: str, name: str, backfill: BackfillStatus, now: datetime | None = None
+) -> str | None:
+    """One line on a backfill that is not done: how far, and when it should end."""
+    if backfill.phase == BackfillPhase.SUCCEEDED:
+        return None
+    where = f"{namespace}/{name}: PagerDuty backfill {backfill.phase.value}"
+    if backfill.phase == BackfillPhase.FAILED:
+        return f"{where}: {backfill.message}"
+    done = backfill.progress() or 0.0
+    counts = (
+        f"{done:.0%} ({backfill.incidents} incidents, {backfill.requests} requests, "
+        f"{backfill.throttled} throttled)"
+    )
+    return f"{where} {counts}, ETA {_eta(backfill, done, now or datetime.now(UTC))}"
+
+
+def _eta(backfill: BackfillStatus, done: float, now: datetime) -> str:
+    if backfill.started_at is None or done <= 0:
+        return "unknown"
+    elapsed = (now - backfill.started_at).total_seconds()
+    return format_duration(max(0.0, elapsed / done * (1 - done)))

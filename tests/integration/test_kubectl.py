@@ -114,6 +114,7 @@ def test_kubectl_shows_the_scoreboard_and_all_kinds(
         "MEDIAN",
         "TTR",
         "READY",
+        "BACKFILL",
         "AGE",
     ]
     assert row.split()[:7] == ["board", "7d", "2", "1", "50%", "1h", "True"]

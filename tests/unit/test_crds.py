@@ -304,6 +304,7 @@ def test_dorasource_columns() -> None:
         ("CFR", "string", ".status.display.changeFailureRate"),
         ("Median TTR", "string", ".status.display.medianTimeToRestore"),
         ("Ready", "string", '.status.conditions[?(@.type=="Ready")].status'),
+        ("Backfill", "string", ".status.backfill.phase"),
         AGE,
     ]
 

@@ -69,3 +69,29 @@ def test_json_keeps_the_machine_figures() -> None:
 
 def test_nothing_found_says_so() -> None:
     assert render_table([]) == "No DoraSources found."
+
+
+def test_a_running_backfill_prints_its_progress_and_eta() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kubedora.models import BackfillPhase, BackfillStatus
+    from kubedora.report import backfill_line
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    status = BackfillStatus(
+        phase=BackfillPhase.RUNNING,
+        from_=start - timedelta(days=100),
+        to=start,
+        covered_until=start - timedelta(days=75),
+        incidents=2500,
+        requests=30,
+        throttled=1,
+        started_at=start,
+    )
+    line = backfill_line("ns", "prod", status, now=start + timedelta(minutes=5))
+    assert line == (
+        "ns/prod: PagerDuty backfill Running 25% (2500 incidents, 30 requests, 1 throttled), "
+        "ETA 15m"
+    )
+    done = status.model_copy(update={"phase": BackfillPhase.SUCCEEDED})
+    assert backfill_line("ns", "prod", done) is None

@@ -60,6 +60,14 @@ def _spec_or_report(
         return None
 
 
+def parsed_or_none(model: type[_Spec], spec: kopf.Spec) -> _Spec | None:
+    """The parsed spec, or None when it does not parse (reported elsewhere)."""
+    try:
+        return model.model_validate(dict(spec))
+    except ValidationError:
+        return None
+
+
 @dataclass(frozen=True)
 class Transition:
     """A change worth a Kubernetes Event."""

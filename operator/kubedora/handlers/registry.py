@@ -13,8 +13,8 @@ from typing import Any
 
 import kopf
 
-from kubedora.handlers import reconcile, runtime, scoreboard
-from kubedora.models import DEPLOYMENTS, DORASOURCES, FAILURES
+from kubedora.handlers import backfill, monitor_tags, reconcile, runtime, scoreboard
+from kubedora.models import DEPLOYMENTS, DORASOURCES, FAILURES, FailureSpec
 
 
 @kopf.on.startup()
@@ -43,6 +43,7 @@ async def reconcile_failure(
     caches = shared.caches
     # Matching against a half-listed catalog would file failures wrongly.
     await caches.catalog_synced()
+    now = datetime.now(UTC)
     with shared.telemetry.reconciling(FAILURES.kind):
         await reconcile.failure(
             body=body,
@@ -50,9 +51,18 @@ async def reconcile_failure(
             status=status,
             meta=meta,
             patch=patch,
-            now=datetime.now(UTC),
+            now=now,
             catalog=caches.catalog,
         )
+    parsed = reconcile.parsed_or_none(FailureSpec, spec)
+    max_age = shared.config.monitor_tags_max_age_days
+    wants = (
+        shared.config.pagerduty_rest
+        and parsed is not None
+        and monitor_tags.needs_tags(parsed, meta.annotations, now, max_age)
+    )
+    if wants and parsed is not None and parsed.pagerduty is not None and meta.namespace:
+        shared.tagger.request(meta.namespace, str(meta.name), parsed.pagerduty.incident_id)
 
 
 @kopf.on.resume(*DEPLOYMENTS.coordinates)
@@ -119,3 +129,26 @@ async def scoreboard_loop(
         logger=logger,
         boards=shared.telemetry.boards,
     )
+
+
+@kopf.daemon(*DORASOURCES.coordinates, cancellation_timeout=10.0)
+async def backfill_loop(
+    name: str,
+    namespace: str | None,
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    memo: Any,
+    **_: Any,
+) -> None:
+    shared = runtime.runtime_of(memo)
+    if namespace is None or not shared.config.pagerduty_rest:
+        return
+    await backfill.Backfill(
+        api=shared.api,
+        config=shared.config,
+        limiters=shared.limiters,
+        name=name,
+        namespace=namespace,
+        body=body,
+        stopped=stopped,
+    ).run()

@@ -21,6 +21,7 @@ from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
 from kubedora.handlers import facts, recent
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.monitor_tags import MonitorTagger
 from kubedora.handlers.persistence import configure_persistence
 from kubedora.handlers.scoreboard import Triggers
 from kubedora.handlers.telemetry import InformerLag, InformerState, Telemetry
@@ -30,6 +31,7 @@ from kubedora.k8s.informer import Consumer, Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics import DeploymentFact, FailureFact
 from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, CatalogEntry
+from kubedora.pagerduty.client import Limiters
 from kubedora.web.page import OpenFailure, RecentDeployment
 
 
@@ -153,6 +155,9 @@ class Runtime:
     rematcher: Rematcher
     caches: Caches
     telemetry: Telemetry
+    # One PagerDuty rate limit per token, shared by backfills and monitor tags.
+    limiters: Limiters
+    tagger: MonitorTagger
     server: DashboardServer | None = None
     # The informers feeding the caches, for the length of the run.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -251,6 +256,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     )
     caches = build(api, config.namespaces, triggers, rematcher, telemetry)
     states.append(caches)
+    limiters = Limiters(config.pagerduty_requests_per_minute)
     runtime = Runtime(
         config=config,
         api=api,
@@ -258,6 +264,8 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         rematcher=rematcher,
         caches=caches,
         telemetry=telemetry,
+        limiters=limiters,
+        tagger=MonitorTagger(api, config, limiters),
     )
     telemetry.peering.attach()
     server = DashboardServer(
@@ -296,4 +304,5 @@ async def cleanup(memo: kopf.Memo) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await runtime.rematcher.close()
+    await runtime.tagger.close()
     await runtime.api.close()

@@ -218,8 +218,11 @@ async def _loop(
             body.metadata.get("generation"),
             datetime.now(UTC),
         )
+        wire = status.to_wire()
+        # status.backfill has its own writer (handlers/backfill.py); a null here would erase it.
+        wire.pop("backfill", None)
         try:
-            if not await patch_status(api, DORASOURCES, namespace, name, status.to_wire()):
+            if not await patch_status(api, DORASOURCES, namespace, name, wire):
                 return  # deleted; kopf stops this loop too
         except API_ERRORS as error:
             boards.write_failed(namespace, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from typing import Any
 
@@ -115,3 +116,26 @@ async def list_dorasources(
         await api.close()
     items: list[dict[str, Any]] = found["items"]
     return sorted(items, key=lambda i: (i["metadata"]["namespace"], i["metadata"]["name"]))
+
+
+async def secret_token(api: client.ApiClient, namespace: str, name: str) -> str:
+    """The token in a Secret: the value of its key `token`, else its only
+    value. ValueError says what is missing; API errors pass through."""
+    try:
+        secret = await client.CoreV1Api(api).read_namespaced_secret(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise ValueError(f"Secret {namespace}/{name} not found") from exc
+        raise
+    data: dict[str, str] = secret.data or {}
+    if "token" in data:
+        encoded = data["token"]
+    elif len(data) == 1:
+        (encoded,) = data.values()
+    else:
+        raise ValueError(f"Secret {namespace}/{name}: put the token under the key `token`")
+    try:
+        # `kubectl create secret --from-file` keeps the file's final newline.
+        return base64.b64decode(encoded, validate=True).decode().strip()
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"Secret {namespace}/{name}: the token is not base64 text") from error

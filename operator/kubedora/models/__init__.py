@@ -3,6 +3,12 @@
 The single source of truth for crds/*.yaml (see crdgen). Imports nothing
 internal outside this package."""
 
+from kubedora.models.backfill import (
+    BACKFILL_COMPLETE,
+    BackfillPhase,
+    BackfillSettings,
+    BackfillStatus,
+)
 from kubedora.models.base import (
     TAG_PATTERN,
     Condition,
@@ -54,6 +60,7 @@ from kubedora.models.resources import (
 
 __all__ = [
     "API_VERSION",
+    "BACKFILL_COMPLETE",
     "CATALOG_KINDS",
     "CATEGORY",
     "DEPLOYMENTS",
@@ -68,6 +75,9 @@ __all__ = [
     "TAG_PATTERN",
     "VERSION",
     "Attribution",
+    "BackfillPhase",
+    "BackfillSettings",
+    "BackfillStatus",
     "BreakdownRow",
     "CatalogEntry",
     "CatalogSource",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
+from kubedora.models.backfill import DEFAULT_API_URL, BackfillSettings, BackfillStatus
 from kubedora.models.base import (
     CONDITIONS_LIST,
     SET_LIST,
@@ -32,7 +33,18 @@ class Scope(KubeModel):
 class PagerDutySettings(KubeModel):
     signing_secret_ref: SecretRef | None = None
     default_env: str | None = None
-    api_token_secret_ref: SecretRef | None = None
+    api_token_secret_ref: SecretRef | None = Field(
+        default=None, description="A Secret holding the PagerDuty REST API token."
+    )
+    api_url: str = Field(
+        default=DEFAULT_API_URL,
+        alias="apiURL",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="PagerDuty's REST API (EU accounts: https://api.eu.pagerduty.com).",
+    )
+    backfill: BackfillSettings | None = Field(
+        default=None, description="Read the incident history once; removing it stops a backfill."
+    )
 
 
 class TrendSettings(KubeModel):
@@ -141,3 +153,4 @@ class DoraSourceStatus(KubeModel):
     breakdown_trend: list[RowTrend] = Field(default_factory=list)
     conditions: list[Condition] = Field(default_factory=list, json_schema_extra=CONDITIONS_LIST)
     observed_generation: int | None = None
+    backfill: BackfillStatus | None = None

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from kubedora.ingest import datadog, incidents
 from kubedora.ingest.datadog import DoraDeploymentAttributes, DoraFailureAttributes
-from kubedora.ingest.pagerduty import IncidentEvent, Stamp
+from kubedora.ingest.pagerduty import IncidentEvent
+from kubedora.k8s import failures
 from kubedora.k8s.objects import SOURCE_LABEL, Build, Object, Upserted, custom_object, upsert
 from kubedora.models import DEPLOYMENTS, FAILURES, DeploymentSpec, FailureSpec, Resource
 
@@ -56,22 +57,7 @@ class Writer:
 
     async def incident(self, event: IncidentEvent, env: str | None) -> Upserted:
         name = incidents.failure_name(event.incident_id)
-
-        def build(stored: Object | None) -> Object | None:
-            current = _incident_failure(stored)
-            updated = incidents.apply(current, event, env)
-            if updated is None or updated == current:
-                return None
-            stamp = updated.context
-            return custom_object(
-                FAILURES,
-                name,
-                updated.spec,
-                base=stored,
-                annotations={incidents.CONTEXT_ANNOTATION: stamp.encode()} if stamp else None,
-                labels={SOURCE_LABEL: "pagerduty"},
-            )
-
+        build = failures.incident_build(name, [event], env)
         # A trigger is almost always a new incident: create without reading.
         first = event.event_type == "incident.triggered"
         return await self._upsert(FAILURES, name, build, create_first=first)
@@ -123,13 +109,3 @@ def _parsed(model: type[_Spec], stored: Object | None) -> _Spec | None:
         # A spec we cannot read (written by hand, or by a newer kubedora):
         # rebuild it from the event rather than refuse a valid delivery.
         return None
-
-
-def _incident_failure(stored: Object | None) -> incidents.IncidentFailure | None:
-    spec = _parsed(FailureSpec, stored)
-    if stored is None or spec is None:
-        return None
-    annotations = (stored.get("metadata") or {}).get("annotations") or {}
-    encoded = annotations.get(incidents.CONTEXT_ANNOTATION)
-    stamp = Stamp.decode(encoded) if isinstance(encoded, str) else None
-    return incidents.IncidentFailure(spec=spec, context=stamp)
