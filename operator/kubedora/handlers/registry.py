@@ -8,6 +8,7 @@ indexes, whose startup cost grows with the square of the objects."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,9 +40,12 @@ async def reconcile_failure(
     memo: Any,
     **_: Any,
 ) -> None:
-    caches = runtime.runtime_of(memo).caches
+    shared = runtime.runtime_of(memo)
+    caches = shared.caches
     # Matching against a half-listed catalog would file failures wrongly.
     await caches.catalog_synced()
+    await caches.facts_synced()
+    namespace: str = meta.get("namespace") or ""
     await reconcile.failure(
         body=body,
         spec=spec,
@@ -50,6 +54,7 @@ async def reconcile_failure(
         patch=patch,
         now=datetime.now(UTC),
         catalog=caches.catalog,
+        link=functools.partial(shared.history.link, namespace),
     )
 
 
@@ -113,4 +118,6 @@ async def scoreboard_loop(
         failure_facts=shared.caches.failure_facts,
         deployment_facts=shared.caches.deployment_facts,
         logger=logger,
+        settings=shared.history.settings,
+        lead_times=shared.history.lead_times,
     )

@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import kopf
 from kubernetes_asyncio import client
@@ -19,8 +20,11 @@ from kubernetes_asyncio import client
 from kubedora.catalog import index
 from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
+from kubedora.git.cache import RepositoryCache
 from kubedora.handlers import facts
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.facts import Group, Member
+from kubedora.handlers.history import DoraSettings, History
 from kubedora.handlers.scoreboard import Triggers
 from kubedora.k8s.client import connect
 from kubedora.k8s.informer import Informer, KeyedIndex
@@ -36,6 +40,7 @@ class Caches:
     failure_dependents: KeyedIndex[CatalogKey, ObjectRef]
     deployment_dependents: KeyedIndex[CatalogKey, ObjectRef]
     catalog: Catalog
+    deployment_groups: KeyedIndex[Group, Member]
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
 
@@ -59,6 +64,7 @@ def build(
     namespaces: list[str] | None,
     triggers: Triggers,
     rematcher: Rematcher,
+    on_group_change: Callable[[Mapping[Group, Member], Mapping[Group, Member]], None] | None = None,
 ) -> Caches:
     """Informers for every namespace served (None: all of them, one watch)."""
     scopes: list[str | None] = list(namespaces) if namespaces else [None]
@@ -76,6 +82,9 @@ def build(
         index.deployment_dependents
     )
     dependents = (failure_dependents, deployment_dependents)
+    deployment_groups: KeyedIndex[Group, Member] = KeyedIndex(
+        facts.deployment_by_group, on_group_change
+    )
 
     catalog_indexes: list[KeyedIndex[CatalogKey, CatalogEntry]] = []
     catalog_informers: list[Informer] = []
@@ -102,7 +111,10 @@ def build(
         )
         fact_informers.append(
             Informer(
-                api, DEPLOYMENTS, [deployment_facts, deployment_dependents], namespace=namespace
+                api,
+                DEPLOYMENTS,
+                [deployment_facts, deployment_dependents, deployment_groups],
+                namespace=namespace,
             )
         )
     return Caches(
@@ -111,6 +123,7 @@ def build(
         failure_dependents=failure_dependents,
         deployment_dependents=deployment_dependents,
         catalog=Catalog(catalog_indexes),
+        deployment_groups=deployment_groups,
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
     )
@@ -123,6 +136,7 @@ class Runtime:
     triggers: Triggers
     rematcher: Rematcher
     caches: Caches
+    history: History
     # The informers feeding the caches, for the length of the run.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -212,17 +226,40 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     configure(settings, config)
     api = await connect()
     triggers, rematcher = Triggers(), Rematcher()
+    late: list[History] = []
+
+    def on_group_change(old: Mapping[Group, Member], new: Mapping[Group, Member]) -> None:
+        late[0].on_group_change(old, new)
+
+    caches = build(api, config.namespaces, triggers, rematcher, on_group_change)
+    history = History(
+        api=api,
+        cache=RepositoryCache(
+            Path(config.git_cache_dir),
+            max_bytes=config.git_cache_bytes,
+            concurrency=config.git_concurrency,
+            timeout=config.git_timeout_seconds,
+        ),
+        groups=caches.deployment_groups,
+        settings=DoraSettings(lambda namespace: late[0].touch_namespace(namespace)),
+        lead_times_changed=triggers.touch,
+    )
+    late.append(history)
     runtime = Runtime(
         config=config,
         api=api,
         triggers=triggers,
         rematcher=rematcher,
-        caches=build(api, config.namespaces, triggers, rematcher),
+        caches=caches,
+        history=history,
     )
     runtime.tasks = [
         asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
         for informer in runtime.caches.informers
     ]
+    runtime.tasks.append(
+        asyncio.create_task(history.supervised(caches.facts_synced), name="deployment history")
+    )
     memo["runtime"] = runtime
 
 
@@ -234,4 +271,5 @@ async def cleanup(memo: kopf.Memo) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await runtime.rematcher.close()
+    await runtime.history.close()
     await runtime.api.close()

@@ -10,25 +10,36 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import kopf
 from kubernetes_asyncio import client
 
 from kubedora.config import OperatorConfig
+from kubedora.handlers.history import DoraSettings
 from kubedora.k8s.client import patch_status
 from kubedora.k8s.errors import API_ERRORS
 from kubedora.k8s.informer import KeyedIndex
 from kubedora.metrics import (
+    ChangeSettings,
     DeploymentFact,
     FailureFact,
+    compile_rules,
     compute,
     format_duration,
     format_ratio_percent,
     parse_window,
 )
-from kubedora.models import DORASOURCES, Display, DoraSourceSpec, DoraSourceStatus, not_ready, ready
+from kubedora.models import (
+    DORASOURCES,
+    ChangeFailureSettings,
+    Display,
+    DoraSourceSpec,
+    DoraSourceStatus,
+    not_ready,
+    ready,
+)
 
 
 class Triggers:
@@ -74,6 +85,7 @@ def scoreboard_status(
     deployments: Iterable[DeploymentFact],
     generation: int | None,
     now: datetime,
+    lead_times: Mapping[str, Sequence[float]] | None = None,
 ) -> DoraSourceStatus:
     try:
         window = parse_window(spec.window)
@@ -85,6 +97,16 @@ def scoreboard_status(
             observed_generation=generation,
             now=now,
         )
+    settings = spec.change_failure or ChangeFailureSettings()
+    rules, errors = compile_rules(settings.rollforward_rules)
+    if errors:
+        return not_ready(
+            previous,
+            reason="InvalidRollforwardRule",
+            message="; ".join(errors),
+            observed_generation=generation,
+            now=now,
+        )
     start = now - window
     board = compute(
         failures,
@@ -93,6 +115,9 @@ def scoreboard_status(
         window_end=now,
         sources=frozenset(spec.failure_sources),
         scope=spec.scope,
+        changes=ChangeSettings(
+            definition=settings.definition, rules=rules, lead_times=lead_times or {}
+        ),
     )
     summary = board.summary
     return DoraSourceStatus(
@@ -103,6 +128,7 @@ def scoreboard_status(
         display=Display(
             change_failure_rate=format_ratio_percent(summary.change_failure_rate),
             median_time_to_restore=format_duration(summary.median_time_to_restore_seconds),
+            median_lead_time=format_duration(summary.median_lead_time_seconds),
         ),
         conditions=ready(
             previous.conditions,
@@ -131,13 +157,55 @@ async def run(
     failure_facts: KeyedIndex[str, FailureFact],
     deployment_facts: KeyedIndex[str, DeploymentFact],
     logger: kopf.Logger,
+    settings: DoraSettings | None = None,
+    lead_times: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
 ) -> None:
     seen = triggers.counter(namespace)
     # Never publish the scoreboard of a half-listed cluster (after a restart,
     # the figures would dip and recover).
     await _until_first(facts_synced(), stopped)
+    try:
+        await _loop(
+            api=api,
+            config=config,
+            triggers=triggers,
+            name=name,
+            namespace=namespace,
+            body=body,
+            stopped=stopped,
+            failure_facts=failure_facts,
+            deployment_facts=deployment_facts,
+            logger=logger,
+            settings=settings,
+            lead_times=lead_times or {},
+            seen=seen,
+        )
+    finally:
+        if settings is not None:
+            settings.update(namespace, name, None)
+
+
+async def _loop(
+    *,
+    api: client.ApiClient,
+    config: OperatorConfig,
+    triggers: Triggers,
+    name: str,
+    namespace: str,
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    failure_facts: KeyedIndex[str, FailureFact],
+    deployment_facts: KeyedIndex[str, DeploymentFact],
+    logger: kopf.Logger,
+    settings: DoraSettings | None,
+    lead_times: Mapping[str, Mapping[str, Sequence[float]]],
+    seen: int,
+) -> None:
     while not stopped:
         spec = DoraSourceSpec.model_validate(dict(body.get("spec", {})))
+        if settings is not None:
+            # Deployments' history follows every DoraSource's git hosts and rules.
+            settings.update(namespace, name, spec)
         previous = DoraSourceStatus.model_validate(dict(body.get("status") or {}))
         status = scoreboard_status(
             spec,
@@ -146,6 +214,7 @@ async def run(
             deployment_facts.get(namespace, ()),
             body.metadata.get("generation"),
             datetime.now(UTC),
+            lead_times.get(namespace, {}),
         )
         try:
             if not await patch_status(api, DORASOURCES, namespace, name, status.to_wire()):

@@ -41,6 +41,7 @@ class DeploymentFact:
     name: str = ""
     version: str | None = None
     commit: str | None = None
+    repository: str | None = None
     custom_tags: tuple[str, ...] = ()
     outcome_failed: bool = False
     marked: bool | None = None
