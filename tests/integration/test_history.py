@@ -3,6 +3,7 @@ computed by the operator into Deployment, Failure and DoraSource status."""
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterator
 from datetime import timedelta
@@ -28,6 +29,13 @@ def servers(tmp_path: Path) -> Iterator[tuple[GitServer, GitServer]]:
 def status_of(api: client.CustomObjectsApi, namespace: str, name: str) -> dict[str, Any]:
     status: dict[str, Any] = get(api, namespace, "Deployment", name).get("status") or {}
     return status
+
+
+def with_lead_time(
+    api: client.CustomObjectsApi, namespace: str, name: str
+) -> dict[str, Any] | None:
+    status = status_of(api, namespace, name)
+    return status if status.get("leadTime") else None
 
 
 def lead_condition(status: dict[str, Any]) -> dict[str, Any] | None:
@@ -162,9 +170,7 @@ def test_lead_time_rollback_and_links(
         times = [(finished.timestamp() - ct) for _, ct in tree.rev_list(base, head)]
         expected[name] = times
         status = poll(
-            lambda name=name: (
-                (s := status_of(custom_objects, namespace, name)).get("leadTime") and s
-            ),
+            functools.partial(with_lead_time, custom_objects, namespace, name),
             timeout=60,
             what=f"{name} lead time",
         )
