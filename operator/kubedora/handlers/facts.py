@@ -15,20 +15,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kubedora.k8s.objects import MARKED_BY_ANNOTATION
 from kubedora.matching import where_failure_counts
 from kubedora.metrics import DeploymentFact, FailureFact, restore_from
 from kubedora.models import (
-    PREFIX,
     DeploymentOutcome,
     DeploymentSpec,
     DeploymentStatus,
     FailureSpec,
     FailureStatus,
 )
-
-# Set by the receiver on a Deployment it marked through the DORA API, so
-# that the status can say "api" rather than "manual".
-MARKED_BY_ANNOTATION = f"{PREFIX}change-failure-marked-by"
 
 
 def failure_fact(body: Mapping[str, Any]) -> FailureFact | None:
