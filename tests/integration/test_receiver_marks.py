@@ -122,8 +122,11 @@ def test_unknown_deployments_are_404_and_nothing_is_written(
         {"service": "checkout", "env": "prod", "version": "9.9", "change_failure": True},
     )
     assert reply.status == 404
-    listed = custom_objects.list_namespaced_custom_object(
-        "kubedora.io", "v1alpha1", namespace, "deployments"
+    listed = cast(
+        "dict[str, Any]",
+        custom_objects.list_namespaced_custom_object(
+            "kubedora.io", "v1alpha1", namespace, "deployments"
+        ),
     )
     assert [item["metadata"]["name"] for item in listed["items"]] == [name]
     assert stored(custom_objects, namespace, name)["metadata"]["resourceVersion"] == before
