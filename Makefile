@@ -10,10 +10,16 @@ DEV_KUBECONFIG := .cache/dev/kubeconfig
 PYTEST_ARGS ?=
 PY_SOURCES := operator tests hack
 
-.PHONY: help install controlplane test unit lint fmt typecheck check crds run cluster-up cluster-down deploy image e2e-kind
+.PHONY: help install system-packages controlplane test unit lint fmt typecheck check crds run cluster-up cluster-down deploy image e2e-kind
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+# What the tests and the operator need from the system: git (lead time).
+# apt-get only when something is missing, so a prepared machine needs no root.
+system-packages: ## install git with apt-get when it is missing
+	@command -v git >/dev/null || { \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install --yes --no-install-recommends git; }
 
 $(INSTALLED): pyproject.toml
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -24,12 +30,12 @@ $(INSTALLED): pyproject.toml
 controlplane: ## build the local control plane (only when tests/controlplane/ changed)
 	bash tests/controlplane/build.sh
 
-install: $(INSTALLED) controlplane ## create .venv, install kubedora with test extras, build the control plane
+install: system-packages $(INSTALLED) controlplane ## create .venv, install kubedora with test extras, build the control plane
 
 test: install ## run the whole test suite against a real control plane
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-unit: $(INSTALLED) ## the tests that need no API server and no Go toolchain (seconds)
+unit: system-packages $(INSTALLED) ## the tests that need no API server and no Go toolchain (seconds)
 	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
 
 lint: $(INSTALLED) ## ruff, formatting and import layers

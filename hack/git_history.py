@@ -77,7 +77,9 @@ def main(directory: Path, out: Path) -> None:
             + yaml.safe_dump_all(docs, sort_keys=False)
         )
         partial.rename(out)
-        stop.wait()
+        # Short waits: a signal handler runs between them, never inside one.
+        while not stop.wait(0.5):
+            pass
 
 
 if __name__ == "__main__":

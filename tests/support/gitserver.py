@@ -197,11 +197,18 @@ class WorkTree:
 
 
 def fast_import(
-    path: Path, count: int, *, start: datetime, step_seconds: int = 60, branch: str = "main"
+    path: Path,
+    count: int,
+    *,
+    start: datetime,
+    step_seconds: int = 60,
+    branch: str = "main",
+    files: int = 0,
 ) -> list[str]:
     """`count` empty commits in a line on `branch` of the repository at path,
     the first at `start`, one every step: fast enough for 100,000. Returns
-    the commit ids, oldest first."""
+    the commit ids, oldest first. With `files`, each commit also rewrites one
+    of that many files (so that a clone has blobs to leave out)."""
     first = int(start.timestamp())
     lines: list[str] = []
     for index in range(count):
@@ -214,6 +221,11 @@ def fast_import(
         lines.append(message.rstrip("\n"))
         if index:
             lines.append(f"from :{index}")
+        if files:
+            content = f"line {index}\n" * 20
+            lines.append(f"M 644 inline src/file{index % files}.txt")
+            lines.append(f"data {len(content.encode())}")
+            lines.append(content)
         lines.append("")
     marks = path / "fast-import.marks"
     subprocess.run(
