@@ -82,11 +82,12 @@ def test_mark_by_id_and_by_version(
     assert marked["spec"]["changeFailure"] is True
     assert marked["spec"]["remediatedBy"] == fix
     assert marked["metadata"]["annotations"]["kubedora.io/change-failure-marked-by"] == "api"
-    version = marked["metadata"]["resourceVersion"]
-    # Idempotent: the same PATCH again writes nothing.
+    # Idempotent: the same PATCH again changes nothing (the generation counts
+    # spec writes; an operator may be writing the status meanwhile).
+    generation = marked["metadata"]["generation"]
     again = patch(receiver, BY_ID.format(first), mark)
     assert again.status == 202
-    assert stored(custom_objects, namespace, first)["metadata"]["resourceVersion"] == version
+    assert stored(custom_objects, namespace, first)["metadata"]["generation"] == generation
 
     # By service, env and version; the remediation by version; then back to stable.
     by_version = {
@@ -112,7 +113,7 @@ def test_unknown_deployments_are_404_and_nothing_is_written(
     receiver: RunningReceiver, custom_objects: client.CustomObjectsApi, namespace: str
 ) -> None:
     name = deploy(receiver, "1.0", 1_760_000_000)
-    before = stored(custom_objects, namespace, name)["metadata"]["resourceVersion"]
+    before = stored(custom_objects, namespace, name)["metadata"]["generation"]
     reply = patch(receiver, BY_ID.format("no-such-deployment-id"), {"change_failure": True})
     assert reply.status == 404
     assert reply.json()["errors"][0]["status"] == "404"
@@ -129,7 +130,7 @@ def test_unknown_deployments_are_404_and_nothing_is_written(
         ),
     )
     assert [item["metadata"]["name"] for item in listed["items"]] == [name]
-    assert stored(custom_objects, namespace, name)["metadata"]["resourceVersion"] == before
+    assert stored(custom_objects, namespace, name)["metadata"]["generation"] == before
 
 
 def test_marks_are_authenticated_and_validated(

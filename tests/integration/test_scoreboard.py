@@ -195,7 +195,11 @@ def test_every_rule_lands_in_the_scoreboard(
     )
     assert payments["changeFailureRate"] == 1.5
     assert payments["medianTimeToRestoreSeconds"] == 600.0
-    assert status["display"] == {"changeFailureRate": "66.7%", "medianTimeToRestore": "30m"}
+    assert status["display"] == {
+        "changeFailureRate": "66.7%",
+        "medianTimeToRestore": "30m",
+        "medianLeadTime": "-",
+    }
     ready = next(c for c in status["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"
     assert status["observedGeneration"] == 1

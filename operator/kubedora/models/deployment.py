@@ -42,12 +42,14 @@ class DeploymentSpec(KubeModel):
     id: str | None = Field(default=None, max_length=128, pattern=DEPLOYMENT_ID_PATTERN)
     git: GitInfo | None = None
     custom_tags: list[Tag] = Field(default_factory=list, max_length=100)
-    source: DeploymentSource = Field(
-        default=DeploymentSource.API, description="Who reported the deployment."
+    # Absent means api and succeeded: objects written before these fields
+    # existed read the same, and writers need not spell the defaults.
+    source: DeploymentSource | None = Field(
+        default=None, description="Who reported the deployment (absent: api)."
     )
-    outcome: DeploymentOutcome = Field(
-        default=DeploymentOutcome.SUCCEEDED,
-        description="failed: the rollout or sync failed, a change failure.",
+    outcome: DeploymentOutcome | None = Field(
+        default=None,
+        description="succeeded (absent) or failed: the rollout or sync failed, a change failure.",
     )
     outcome_reason: str | None = Field(default=None, max_length=1024)
     change_failure: bool | None = Field(
