@@ -31,6 +31,14 @@ def directory_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def rss_now() -> int:
+    """This process's resident set now (VmRSS), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
 def mib(size: float) -> str:
     return f"{size / 1024 / 1024:.1f} MiB"
 
@@ -68,8 +76,10 @@ async def measure(commits: int, shipped: int, root: Path) -> list[tuple[str, str
             assert summarize(commit_lead_times(found.commit_times, finished)) is not None
             return time.perf_counter() - begun
 
+        before = rss_now()
         cold = await lead()
         warm = min([await lead() for _ in range(3)])
+        after = rss_now()
         cache_bytes = directory_bytes(root / "cache")
         served_bytes = directory_bytes(served)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -85,8 +95,9 @@ async def measure(commits: int, shipped: int, root: Path) -> list[tuple[str, str
         ("lead time, warm cache (rev-list)", f"{warm * 1000:.0f} ms", f"{warm / reference:.1f}x"),
         ("cache on disk (blobless)", mib(cache_bytes), f"{cache_bytes / served_bytes:.2f}x served"),
         ("served repository on disk (full)", mib(served_bytes), "1.0x"),
-        ("peak RSS, this process (cache code + test server)", mib(own), ""),
-        ("peak RSS, largest git child (server side too)", mib(children), ""),
+        ("RSS before / after, cache + in-process server", f"{mib(before)} / {mib(after)}", ""),
+        ("peak RSS of this process (repo generation too)", mib(own), ""),
+        ("peak RSS of a git child (generation, server too)", mib(children), ""),
     ]
 
 
