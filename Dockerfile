@@ -13,6 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 COPY --from=build /wheels /wheels
+# git: the operator reads repositories' history for lead time.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends git ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-index --find-links /wheels kubedora \
     && rm -rf /wheels \
     && useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin kubedora

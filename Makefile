@@ -24,15 +24,16 @@ $(INSTALLED): pyproject.toml
 controlplane: ## build the local control plane (only when tests/controlplane/ changed)
 	bash tests/controlplane/build.sh
 
-debian-deps: ## apt-get install what the tests run for real and is missing: prometheus, chromium
+debian-deps: ## apt-get install what the operator and tests run for real and is missing: git, prometheus, chromium
 	bash hack/debian-deps.sh
 
-install: $(INSTALLED) controlplane debian-deps ## create .venv, install kubedora with test extras, build the control plane, Prometheus and Chromium
+install: $(INSTALLED) controlplane debian-deps ## create .venv, install kubedora with test extras, build the control plane; git, Prometheus and Chromium
 
 test: install ## run the whole test suite against a real control plane
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 unit: $(INSTALLED) ## the tests that need no API server and no Go toolchain (seconds)
+	bash hack/debian-deps.sh git
 	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
 
 lint: $(INSTALLED) ## ruff, formatting and import layers

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests run for real: Prometheus (with
-# promtool) and headless Chromium. Skips what is present; runs apt-get update
+# Installs the Debian packages the operator and the tests run for real: git
+# (lead time), Prometheus (with promtool) and headless Chromium; or only the
+# packages named as arguments. Skips what is present; runs apt-get update
 # once, and only when something is missing. Needs root (CI runs as root) or
 # passwordless sudo.
 set -euo pipefail
 
-declare -A command_of=([prometheus]=promtool [chromium]=chromium)
+declare -A command_of=([git]=git [prometheus]=promtool [chromium]=chromium)
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=(git prometheus chromium)
 missing=()
-for package in prometheus chromium; do
+for package in "${wanted[@]}"; do
   command -v "${command_of[$package]}" >/dev/null 2>&1 || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

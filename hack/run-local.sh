@@ -32,19 +32,36 @@ kubectl wait --for=condition=Established --timeout=60s \
 kubectl create namespace kubedora --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f manifests/samples/dorasource.yaml -f manifests/samples/catalog.yaml >/dev/null
 "$bin/python" hack/samples.py | kubectl apply -n kubedora -f - >/dev/null
-echo "applied the CRDs and samples to namespace kubedora"
 
+# A small git repository served on loopback: deployments that ship its
+# commits give the scoreboard a lead time and a rollback.
 logs="$root/.cache/dev"
 mkdir -p "$logs"
-KUBEDORA_RESYNC_SECONDS=30 "$bin/kubedora" operator --namespace kubedora --standalone \
+shipped="$logs/git-history.yaml"
+rm -f "$shipped"
+"$bin/python" hack/git_history.py "$logs/git-samples" "$shipped" >"$logs/git-server.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 150); do [[ -f "$shipped" ]] && break; sleep 0.2; done
+if [[ ! -f "$shipped" ]]; then
+  echo "the sample git server did not start; see $logs/git-server.log" >&2
+  exit 1
+fi
+host=$("$bin/python" -c 'import sys, yaml; print(next(yaml.safe_load_all(open(sys.argv[1])))["host"])' "$shipped")
+kubectl patch dsrc production -n kubedora --type merge \
+  -p "{\"spec\": {\"git\": {\"hosts\": [{\"host\": \"$host\"}]}}}" >/dev/null
+"$bin/python" -c 'import sys, yaml; yaml.safe_dump_all(list(yaml.safe_load_all(open(sys.argv[1])))[1:], sys.stdout)' "$shipped" \
+  | kubectl apply -n kubedora -f - >/dev/null
+echo "applied the CRDs and samples to namespace kubedora (git history served at http://$host)"
+KUBEDORA_GIT_CACHE_DIR="$logs/git-cache" KUBEDORA_RESYNC_SECONDS=30 "$bin/kubedora" operator --namespace kubedora --standalone \
   >"$logs/operator.log" 2>&1 &
 pids+=($!)
 "$bin/kubedora" receiver --namespace kubedora --host 127.0.0.1 --port 8080 \
   >"$logs/receiver.log" 2>&1 &
 pids+=($!)
 
+# The scoreboard, once the lead time from git is in it.
 for _ in $(seq 1 300); do
-  if [[ -n "$(kubectl get dsrc production -n kubedora -o jsonpath='{.status.summary}' 2>/dev/null)" ]]; then
+  if [[ -n "$(kubectl get dsrc production -n kubedora -o jsonpath='{.status.summary.medianLeadTimeSeconds}' 2>/dev/null)" ]]; then
     break
   fi
   sleep 0.2
@@ -53,6 +70,8 @@ echo
 kubectl get dsrc -n kubedora
 echo
 kubectl get dora -n kubedora
+echo
+"$bin/kubedora" metrics -n kubedora
 cat <<TXT
 
 operator log: $logs/operator.log   receiver: http://127.0.0.1:8080 (log: $logs/receiver.log)

@@ -4,6 +4,8 @@ KUBEDORA_DEBOUNCE_SECONDS=2 or KUBEDORA_API_TIMEOUT=5."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
 from typing import Any, Self
 
@@ -68,6 +70,14 @@ class OperatorConfig(_FromEnvironment):
     monitor_tags_retry_seconds: float = Field(default=30.0, gt=0.0)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
+    # The git cache for lead time (an emptyDir in the pod): where, how big,
+    # how many git processes at once, and how long one may take.
+    git_cache_dir: str = Field(
+        default_factory=lambda: os.path.join(tempfile.gettempdir(), "kubedora-git")
+    )
+    git_cache_bytes: int = Field(default=1536 * 1024 * 1024, ge=1)
+    git_concurrency: int = Field(default=2, ge=1)
+    git_timeout_seconds: float = Field(default=600.0, gt=0.0)
 
 
 class ReceiverConfig(_FromEnvironment):

@@ -262,6 +262,19 @@ CUSTOM_RESOURCES: tuple[CustomResource, ...] = (
             _column("Env", ".spec.env"),
             _column("Version", ".spec.version"),
             _column("Finished", ".spec.finishedAt", "date"),
+            _column("Commits", ".status.commits", "integer"),
+            _column(
+                "Lead Time",
+                ".status.leadTime.medianSeconds",
+                "number",
+                description="Median lead time of the commits shipped, in seconds.",
+            ),
+            _column(
+                "Change Failure",
+                ".status.changeFailure.failed",
+                "boolean",
+                description="Whether the deployment needed remediation.",
+            ),
             _AGE,
         ),
     ),
@@ -282,6 +295,11 @@ CUSTOM_RESOURCES: tuple[CustomResource, ...] = (
                 "Median TTR",
                 ".status.display.medianTimeToRestore",
                 description="Median time to restore.",
+            ),
+            _column(
+                "Lead Time",
+                ".status.display.medianLeadTime",
+                description="Median lead time for changes.",
             ),
             _column("Ready", '.status.conditions[?(@.type=="Ready")].status'),
             _column(

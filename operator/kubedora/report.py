@@ -31,13 +31,17 @@ class SourceReport(KubeModel):
 
 def _figures(figures: Figures | None) -> list[str]:
     if figures is None:
-        return ["-", "-", "-", "-", "-"]
+        return ["-"] * len(FIGURE_HEADERS)
     return [
         str(figures.deployments),
         str(figures.failures),
         str(figures.restored_failures),
         format_ratio_percent(figures.change_failure_rate),
         format_duration(figures.median_time_to_restore_seconds),
+        # Lead time and deployment-side change failures.
+        format_duration(figures.median_lead_time_seconds),
+        str(figures.rollbacks),
+        str(figures.change_failures),
     ]
 
 
@@ -54,7 +58,16 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-FIGURE_HEADERS = ["DEPLOYMENTS", "FAILURES", "RESTORED", "CFR", "MEDIAN TTR"]
+FIGURE_HEADERS = [
+    "DEPLOYMENTS",
+    "FAILURES",
+    "RESTORED",
+    "CFR",
+    "MEDIAN TTR",
+    "LEAD TIME",
+    "ROLLBACKS",
+    "CHANGE FAILURES",
+]
 
 
 def render_table(boards: Sequence[SourceReport], *, breakdown: bool = False) -> str:

@@ -113,11 +113,14 @@ def test_kubectl_shows_the_scoreboard_and_all_kinds(
         "CFR",
         "MEDIAN",
         "TTR",
+        "LEAD",
+        "TIME",
         "READY",
         "BACKFILL",
         "AGE",
     ]
-    assert row.split()[:7] == ["board", "7d", "2", "1", "50%", "1h", "True"]
+    # No git data: the lead time is "-".
+    assert row.split()[:8] == ["board", "7d", "2", "1", "50%", "1h", "-", "True"]
 
     everything = kubectl(kubeconfig, "get", "dora", "-n", namespace, "-o", "name").stdout.split()
     assert sorted(everything) == sorted(

@@ -51,6 +51,8 @@ def start_operator(
         "KUBECONFIG": str(kubeconfig),
         "KUBEDORA_DEBOUNCE_SECONDS": "0.3",
         "KUBEDORA_RESYNC_SECONDS": "10",
+        # Its own git cache: other test runs on the machine have theirs.
+        "KUBEDORA_GIT_CACHE_DIR": str(log_path.parent / "git-cache"),
         **(env or {}),
     }
     command = [

@@ -292,6 +292,9 @@ def test_deployment_columns() -> None:
         ("Env", "string", ".spec.env"),
         ("Version", "string", ".spec.version"),
         ("Finished", "date", ".spec.finishedAt"),
+        ("Commits", "integer", ".status.commits"),
+        ("Lead Time", "number", ".status.leadTime.medianSeconds"),
+        ("Change Failure", "boolean", ".status.changeFailure.failed"),
         AGE,
     ]
 
@@ -303,13 +306,19 @@ def test_dorasource_columns() -> None:
         ("Failures", "integer", ".status.summary.failures"),
         ("CFR", "string", ".status.display.changeFailureRate"),
         ("Median TTR", "string", ".status.display.medianTimeToRestore"),
+        ("Lead Time", "string", ".status.display.medianLeadTime"),
         ("Ready", "string", '.status.conditions[?(@.type=="Ready")].status'),
         ("Backfill", "string", ".status.backfill.phase"),
         AGE,
     ]
 
 
-_COLUMN_TYPES = {"string": {"string"}, "integer": {"integer"}, "number": {"number", "integer"}}
+_COLUMN_TYPES = {
+    "string": {"string"},
+    "integer": {"integer"},
+    "number": {"number", "integer"},
+    "boolean": {"boolean"},
+}
 
 
 @pytest.mark.parametrize("kind", [c.resource.kind for c in CUSTOM_RESOURCES])

@@ -60,12 +60,19 @@ def test_surfaced_packages_are_imported_from_the_package_alone() -> None:
     assert deep == []
 
 
+# Words that equal a plural by chance: spec.changeFailure.definition names
+# the two change failure rates `failures` and `deployments`.
+HOMONYMS = {("models/changes.py", "failures"), ("models/changes.py", "deployments")}
+
+
 def test_our_group_version_and_plurals_are_spelled_in_the_resource_table_alone() -> None:
     spelled = [
         f"{name(path)}:{node.lineno} {node.value!r}"
         for path in modules()
         if path != RESOURCE_TABLE
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Constant) and node.value in OUR_NAMES
+        if isinstance(node, ast.Constant)
+        and node.value in OUR_NAMES
+        and (name(path), node.value) not in HOMONYMS
     ]
     assert spelled == []

@@ -6,6 +6,7 @@ its own or the catalog team of its service."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -13,7 +14,12 @@ from typing import TypeVar
 import kopf
 from pydantic import ValidationError
 
-from kubedora.matching import CatalogLookup, attribute_failure, deployment_team
+from kubedora.matching import (
+    CatalogLookup,
+    attribute_failure,
+    deployment_team,
+    where_failure_counts,
+)
 from kubedora.metrics import effective_state, format_duration, restore_from
 from kubedora.models import (
     DeploymentSpec,
@@ -76,6 +82,10 @@ class Transition:
     message: str
 
 
+# The deployment a failure most likely followed: (services, env, started) -> name.
+Link = Callable[[Sequence[str], str | None, datetime], str | None]
+
+
 def failure_status(
     spec: FailureSpec,
     previous: FailureStatus,
@@ -83,15 +93,23 @@ def failure_status(
     now: datetime,
     *,
     catalog: CatalogLookup,
+    link: Link | None = None,
 ) -> FailureStatus:
     """The status a Failure should have, from its spec and what we observed before."""
     observed, restore = restore_from(spec, previous.timeline, now)
+    attribution = attribute_failure(spec, previous.attribution, catalog)
+    where = where_failure_counts(spec, attribution)
     return FailureStatus(
         state=effective_state(spec),
         time_to_restore_seconds=restore.ttr_seconds,
         restored_at=restore.restored_at,
         timeline=observed,
-        attribution=attribute_failure(spec, previous.attribution, catalog),
+        attribution=attribution,
+        linked_deployment=(
+            link(where.services, where.env, spec.started_at)
+            if link is not None
+            else previous.linked_deployment
+        ),
         conditions=ready(
             previous.conditions,
             reason="Reconciled",
@@ -128,13 +146,14 @@ async def failure(
     patch: kopf.Patch,
     now: datetime,
     catalog: CatalogLookup,
+    link: Link | None = None,
 ) -> None:
     generation: int | None = meta.get("generation")
     previous = FailureStatus.model_validate(dict(status))
     parsed = _spec_or_report(FailureSpec, spec, patch, previous, generation, now)
     if parsed is None:
         return
-    current = failure_status(parsed, previous, generation, now, catalog=catalog)
+    current = failure_status(parsed, previous, generation, now, catalog=catalog, link=link)
     write_if_changed(patch, previous, current)
     change = transition(previous, current)
     if change is not None:
@@ -149,8 +168,14 @@ def deployment_status(
     *,
     catalog: CatalogLookup,
 ) -> DeploymentStatus:
+    # The history worker (handlers/history.py) owns commits, lead time and
+    # change failure: kept as they are, so this write never undoes its own.
     return DeploymentStatus(
         team=deployment_team(spec, catalog),
+        commits=previous.commits,
+        lead_time=previous.lead_time,
+        change_failure=previous.change_failure,
+        rollback=previous.rollback,
         conditions=ready(
             previous.conditions,
             reason="Reconciled",

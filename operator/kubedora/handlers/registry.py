@@ -8,6 +8,7 @@ indexes, whose startup cost grows with the square of the objects."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +44,8 @@ async def reconcile_failure(
     caches = shared.caches
     # Matching against a half-listed catalog would file failures wrongly.
     await caches.catalog_synced()
+    await caches.facts_synced()
+    namespace: str = meta.get("namespace") or ""
     now = datetime.now(UTC)
     with shared.telemetry.reconciling(FAILURES.kind):
         await reconcile.failure(
@@ -53,6 +56,7 @@ async def reconcile_failure(
             patch=patch,
             now=now,
             catalog=caches.catalog,
+            link=functools.partial(shared.history.link, namespace),
         )
     parsed = reconcile.parsed_or_none(FailureSpec, spec)
     max_age = shared.config.monitor_tags_max_age_days
@@ -128,6 +132,8 @@ async def scoreboard_loop(
         deployment_facts=shared.caches.deployment_facts,
         logger=logger,
         boards=shared.telemetry.boards,
+        settings=shared.history.settings,
+        lead_times=shared.history.lead_times,
     )
 
 

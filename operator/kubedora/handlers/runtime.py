@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import kopf
 from kubernetes_asyncio import client
@@ -19,8 +20,11 @@ from kubernetes_asyncio import client
 from kubedora.catalog import index
 from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
+from kubedora.git.cache import RepositoryCache
 from kubedora.handlers import facts, recent
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.facts import Group, Member
+from kubedora.handlers.history import DoraSettings, History
 from kubedora.handlers.monitor_tags import MonitorTagger
 from kubedora.handlers.persistence import configure_persistence
 from kubedora.handlers.scoreboard import Triggers
@@ -45,6 +49,7 @@ class Caches:
     # For the dashboard page: open failures and deployments by namespace.
     open_failures: KeyedIndex[str, OpenFailure]
     recent_deployments: KeyedIndex[str, RecentDeployment]
+    deployment_groups: KeyedIndex[Group, Member]
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
 
@@ -81,6 +86,7 @@ def build(
     triggers: Triggers,
     rematcher: Rematcher,
     telemetry: Telemetry | None = None,
+    on_group_change: Callable[[Mapping[Group, Member], Mapping[Group, Member]], None] | None = None,
 ) -> Caches:
     """Informers for every namespace served (None: all of them, one watch)."""
     scopes: list[str | None] = list(namespaces) if namespaces else [None]
@@ -98,6 +104,9 @@ def build(
         index.deployment_dependents
     )
     dependents = (failure_dependents, deployment_dependents)
+    deployment_groups: KeyedIndex[Group, Member] = KeyedIndex(
+        facts.deployment_by_group, on_group_change
+    )
     open_failures: KeyedIndex[str, OpenFailure] = KeyedIndex(recent.open_failure_by_namespace)
     recent_deployments: KeyedIndex[str, RecentDeployment] = KeyedIndex(
         recent.deployment_by_namespace
@@ -107,6 +116,7 @@ def build(
         deployment_facts,
         deployment_dependents,
         recent_deployments,
+        deployment_groups,
     ]
     if telemetry is not None:
         failure_consumers.append(InformerLag(FAILURES.kind, telemetry.event_lag))
@@ -142,6 +152,7 @@ def build(
         catalog=Catalog(catalog_indexes),
         open_failures=open_failures,
         recent_deployments=recent_deployments,
+        deployment_groups=deployment_groups,
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
     )
@@ -158,6 +169,7 @@ class Runtime:
     # One PagerDuty rate limit per token, shared by backfills and monitor tags.
     limiters: Limiters
     tagger: MonitorTagger
+    history: History
     server: DashboardServer | None = None
     # The informers feeding the caches, for the length of the run.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -254,8 +266,26 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         worker_limit=config.worker_limit,
         rows_per_dimension=config.metrics_rows_per_dimension,
     )
-    caches = build(api, config.namespaces, triggers, rematcher, telemetry)
+    late: list[History] = []
+
+    def on_group_change(old: Mapping[Group, Member], new: Mapping[Group, Member]) -> None:
+        late[0].on_group_change(old, new)
+
+    caches = build(api, config.namespaces, triggers, rematcher, telemetry, on_group_change)
     states.append(caches)
+    history = History(
+        api=api,
+        cache=RepositoryCache(
+            Path(config.git_cache_dir),
+            max_bytes=config.git_cache_bytes,
+            concurrency=config.git_concurrency,
+            timeout=config.git_timeout_seconds,
+        ),
+        groups=caches.deployment_groups,
+        settings=DoraSettings(lambda namespace: late[0].touch_namespace(namespace)),
+        lead_times_changed=triggers.touch,
+    )
+    late.append(history)
     limiters = Limiters(config.pagerduty_requests_per_minute)
     runtime = Runtime(
         config=config,
@@ -266,6 +296,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         telemetry=telemetry,
         limiters=limiters,
         tagger=MonitorTagger(api, config, limiters),
+        history=history,
     )
     telemetry.peering.attach()
     server = DashboardServer(
@@ -290,6 +321,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
         for informer in runtime.caches.informers
     ]
+    runtime.tasks.append(
+        asyncio.create_task(history.supervised(caches.facts_synced), name="deployment history")
+    )
     memo["runtime"] = runtime
 
 
@@ -305,4 +339,5 @@ async def cleanup(memo: kopf.Memo) -> None:
             await task
     await runtime.rematcher.close()
     await runtime.tagger.close()
+    await runtime.history.close()
     await runtime.api.close()

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
 import kopf
 from kubernetes_asyncio import client
 
 from kubedora.config import OperatorConfig
+from kubedora.handlers.history import DoraSettings
 from kubedora.handlers.telemetry import Boards
 from kubedora.k8s.client import patch_status
 from kubedora.k8s.errors import API_ERRORS
 from kubedora.k8s.informer import KeyedIndex
 from kubedora.metrics import (
+    ChangeSettings,
     DeploymentFact,
     FailureFact,
+    compile_rules,
     compute,
     compute_trend,
     format_duration,
@@ -32,6 +35,7 @@ from kubedora.metrics import (
 )
 from kubedora.models import (
     DORASOURCES,
+    ChangeFailureSettings,
     Display,
     DoraSourceSpec,
     DoraSourceStatus,
@@ -84,6 +88,7 @@ def scoreboard_status(
     deployments: Collection[DeploymentFact],
     generation: int | None,
     now: datetime,
+    lead_times: Mapping[str, Sequence[float]] | None = None,
 ) -> DoraSourceStatus:
     trend_settings = spec.trend or TrendSettings()
     try:
@@ -106,6 +111,16 @@ def scoreboard_status(
             observed_generation=generation,
             now=now,
         )
+    settings = spec.change_failure or ChangeFailureSettings()
+    rules, errors = compile_rules(settings.rollforward_rules)
+    if errors:
+        return not_ready(
+            previous,
+            reason="InvalidRollforwardRule",
+            message="; ".join(errors),
+            observed_generation=generation,
+            now=now,
+        )
     start = now - window
     board = compute(
         failures,
@@ -114,6 +129,9 @@ def scoreboard_status(
         window_end=now,
         sources=frozenset(spec.failure_sources),
         scope=spec.scope,
+        changes=ChangeSettings(
+            definition=settings.definition, rules=rules, lead_times=lead_times or {}
+        ),
     )
     # The same facts, in the same recompute: trends never lag the summary.
     trend = compute_trend(
@@ -136,6 +154,7 @@ def scoreboard_status(
         display=Display(
             change_failure_rate=format_ratio_percent(summary.change_failure_rate),
             median_time_to_restore=format_duration(summary.median_time_to_restore_seconds),
+            median_lead_time=format_duration(summary.median_lead_time_seconds),
         ),
         conditions=ready(
             previous.conditions,
@@ -165,13 +184,18 @@ async def run(
     deployment_facts: KeyedIndex[str, DeploymentFact],
     logger: kopf.Logger,
     boards: Boards | None = None,
+    settings: DoraSettings | None = None,
+    lead_times: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
 ) -> None:
+    seen = triggers.counter(namespace)
+    # Never publish the scoreboard of a half-listed cluster (after a restart,
+    # the figures would dip and recover).
+    await _until_first(facts_synced(), stopped)
     try:
         await _loop(
             api=api,
             config=config,
             triggers=triggers,
-            facts_synced=facts_synced,
             name=name,
             namespace=namespace,
             body=body,
@@ -180,12 +204,17 @@ async def run(
             deployment_facts=deployment_facts,
             logger=logger,
             boards=boards if boards is not None else Boards(),
+            settings=settings,
+            lead_times=lead_times or {},
+            seen=seen,
         )
     finally:
         # Stopped, deleted or paused in favour of another replica: this
-        # replica no longer vouches for the figures.
+        # replica no longer vouches for the figures, nor sets the history's.
         if boards is not None:
             boards.drop(namespace, name)
+        if settings is not None:
+            settings.update(namespace, name, None)
 
 
 async def _loop(
@@ -193,7 +222,6 @@ async def _loop(
     api: client.ApiClient,
     config: OperatorConfig,
     triggers: Triggers,
-    facts_synced: Callable[[], Awaitable[None]],
     name: str,
     namespace: str,
     body: kopf.Body,
@@ -202,13 +230,15 @@ async def _loop(
     deployment_facts: KeyedIndex[str, DeploymentFact],
     logger: kopf.Logger,
     boards: Boards,
+    settings: DoraSettings | None,
+    lead_times: Mapping[str, Mapping[str, Sequence[float]]],
+    seen: int,
 ) -> None:
-    seen = triggers.counter(namespace)
-    # Never publish the scoreboard of a half-listed cluster (after a restart,
-    # the figures would dip and recover).
-    await _until_first(facts_synced(), stopped)
     while not stopped:
         spec = DoraSourceSpec.model_validate(dict(body.get("spec", {})))
+        if settings is not None:
+            # Deployments' history follows every DoraSource's git hosts and rules.
+            settings.update(namespace, name, spec)
         previous = DoraSourceStatus.model_validate(dict(body.get("status") or {}))
         status = scoreboard_status(
             spec,
@@ -217,6 +247,7 @@ async def _loop(
             deployment_facts.get(namespace, ()),
             body.metadata.get("generation"),
             datetime.now(UTC),
+            lead_times.get(namespace, {}),
         )
         wire = status.to_wire()
         # status.backfill has its own writer (handlers/backfill.py); a null here would erase it.

@@ -10,7 +10,7 @@ apart by magnitude. Unknown attributes are ignored, as Datadog does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -213,3 +213,79 @@ def _named(prefix: str, readable: str, identity: str) -> str:
     # A readable part for `kubectl get`, a digest for uniqueness.
     parts = (prefix, slug(readable, max_length=40), identity)
     return "-".join(part for part in parts if part)
+
+
+# Marking a deployment as a change failure (or back to stable), by id or by
+# service, env and version: Datadog's PATCH /api/v2/dora/deployments/{id}
+# and PATCH /api/v2/dora/deployments.
+
+
+class DoraRemediation(_DatadogModel):
+    """The deployment that remediated this one: by id, or by version in the
+    same service and env (one of the two, not both)."""
+
+    id: NonEmpty | None = None
+    version: NonEmpty | None = None
+    type: Literal["rollback", "rollforward"] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if (self.id is None) == (self.version is None):
+            raise ValueError("give the remediation's id or its version, not both")
+        return self
+
+
+class DoraDeploymentPatchAttributes(_DatadogModel):
+    change_failure: bool
+    remediation: DoraRemediation | None = None
+
+
+class DoraDeploymentPatchByVersionAttributes(DoraDeploymentPatchAttributes):
+    service: NonEmpty
+    env: NonEmpty
+    version: NonEmpty
+
+
+class DoraDeploymentPatchData(_DatadogModel):
+    id: str | None = None
+    type: str | None = None
+    attributes: DoraDeploymentPatchAttributes
+
+
+class DoraDeploymentPatchByVersionData(_DatadogModel):
+    type: str | None = None
+    attributes: DoraDeploymentPatchByVersionAttributes
+
+
+class DoraDeploymentPatchRequest(_DatadogModel):
+    data: DoraDeploymentPatchData
+
+
+class DoraDeploymentPatchByVersionRequest(_DatadogModel):
+    data: DoraDeploymentPatchByVersionData
+
+
+def parse_deployment_patch(body: bytes) -> DoraDeploymentPatchAttributes:
+    return parse_json(DoraDeploymentPatchRequest, body).data.attributes
+
+
+def parse_deployment_patch_by_version(body: bytes) -> DoraDeploymentPatchByVersionAttributes:
+    return parse_json(DoraDeploymentPatchByVersionRequest, body).data.attributes
+
+
+def names_for_id(deployment_id: str) -> list[str]:
+    """The Deployment an id may name: the object name the POST answered
+    with, or the name a POST with that `id` attribute gave its Deployment."""
+    return list(dict.fromkeys([deployment_id, exact_or_hashed("dd", deployment_id)]))
+
+
+def marked_spec(
+    spec: DeploymentSpec, change_failure: bool, remediated_by: str | None
+) -> DeploymentSpec:
+    """The spec marked as a change failure (with its remediation) or not."""
+    return spec.model_copy(
+        update={
+            "change_failure": change_failure,
+            "remediated_by": remediated_by if change_failure else None,
+        }
+    )

@@ -29,6 +29,8 @@ Object = dict[str, Any]
 
 # Who wrote an object: api, pagerduty (and, later, the deployment sources).
 SOURCE_LABEL = f"{PREFIX}source"
+# On a Deployment the DORA API marked as a change failure (or not): "api".
+MARKED_BY_ANNOTATION = f"{PREFIX}change-failure-marked-by"
 
 
 def spec_wire(spec: KubeModel) -> dict[str, Any]:

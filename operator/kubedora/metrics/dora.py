@@ -1,12 +1,21 @@
-"""The scoreboard: change failure rate and median time to restore over a window."""
+"""The scoreboard: change failure rate (both definitions), median time to
+restore, lead time and failed-deployment recovery over a window."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kubedora.models import BreakdownRow, Dimension, FailureSource, Figures, Scope
+from kubedora.metrics.changes import CompiledRule, Shipment, Verdict, detect
+from kubedora.models import (
+    BreakdownRow,
+    ChangeFailureDefinition,
+    Dimension,
+    FailureSource,
+    Figures,
+    Scope,
+)
 
 _DIMENSION_ORDER = {Dimension.SERVICE: 0, Dimension.TEAM: 1, Dimension.ENV: 2}
 
@@ -28,6 +37,16 @@ class DeploymentFact:
     team: str | None
     env: str | None
     finished_at: datetime
+    # What change failure detection and lead time need (metrics.changes).
+    name: str = ""
+    version: str | None = None
+    commit: str | None = None
+    repository: str | None = None
+    custom_tags: tuple[str, ...] = ()
+    outcome_failed: bool = False
+    marked: bool | None = None
+    marked_by_api: bool = False
+    remediated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,31 +60,44 @@ class _Tally:
     deployments: int = 0
     failures: int = 0
     ttrs: list[float] = field(default_factory=list)
+    # Lead time and deployment-side change failures.
+    change_failures: int = 0
+    rollbacks: int = 0
+    recoveries: list[float] = field(default_factory=list)
+    lead_times: list[float] = field(default_factory=list)
 
     @property
     def change_failure_rate(self) -> float | None:
         # No deployments is no data: None, never 0 and never infinity.
         return self.failures / self.deployments if self.deployments else None
 
-    def figures(self) -> Figures:
+    def figures(self, definition: ChangeFailureDefinition) -> Figures:
+        # Rollback deployments are remediations, not changes: out of the denominator.
+        changes = self.deployments - self.rollbacks
+        deployment_rate = self.change_failures / changes if changes > 0 else None
         return Figures(
             deployments=self.deployments,
             failures=self.failures,
             restored_failures=len(self.ttrs),
-            change_failure_rate=self.change_failure_rate,
+            change_failure_rate=(
+                deployment_rate
+                if definition == ChangeFailureDefinition.DEPLOYMENTS
+                else self.change_failure_rate
+            ),
             median_time_to_restore_seconds=median(self.ttrs),
+            # Lead time and both change failure families.
+            median_lead_time_seconds=median(self.lead_times),
+            failure_event_rate=self.change_failure_rate,
+            deployment_change_failure_rate=deployment_rate,
+            change_failures=self.change_failures,
+            rollbacks=self.rollbacks,
+            median_failed_deployment_recovery_seconds=median(self.recoveries),
         )
 
-    def row(self, dimension: Dimension, key: str) -> BreakdownRow:
-        return BreakdownRow(
-            dimension=dimension,
-            key=key,
-            deployments=self.deployments,
-            failures=self.failures,
-            restored_failures=len(self.ttrs),
-            change_failure_rate=self.change_failure_rate,
-            median_time_to_restore_seconds=median(self.ttrs),
-        )
+    def row(
+        self, dimension: Dimension, key: str, definition: ChangeFailureDefinition
+    ) -> BreakdownRow:
+        return BreakdownRow(dimension=dimension, key=key, **self.figures(definition).model_dump())
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -155,15 +187,15 @@ class _Board:
             tally = rows[key] = _Tally()
         return tally
 
-    def scoreboard(self) -> Scoreboard:
+    def scoreboard(self, definition: ChangeFailureDefinition) -> Scoreboard:
         breakdown = [
-            tally.row(dimension, key)
+            tally.row(dimension, key, definition)
             for dimension, rows in self.rows.items()
             for key, tally in rows.items()
         ]
         breakdown.sort(key=lambda row: (_DIMENSION_ORDER[row.dimension], row.key))
         return Scoreboard(
-            summary=self.summary.figures(),
+            summary=self.summary.figures(definition),
             breakdown=breakdown,
         )
 
@@ -176,6 +208,7 @@ def compute(
     window_end: datetime,
     sources: Collection[FailureSource],
     scope: Scope | None = None,
+    changes: ChangeSettings | None = None,
 ) -> Scoreboard:
     """Count failures, deployments and restores in [window_start, window_end].
 
@@ -201,8 +234,77 @@ def compute(
         )
         board.count_failure(failure, scope_filter, failed=failed, ttr=ttr)
 
-    for deployment in deployments:
-        if window_start <= deployment.finished_at <= window_end:
-            board.count_deployment(deployment, scope_filter)
+    settings = changes or ChangeSettings()
+    listed = list(deployments)
+    verdicts = judge(listed, settings.rules)
+    for deployment in listed:
+        in_window = window_start <= deployment.finished_at <= window_end
+        verdict = verdicts.get(deployment.name)
+        marked = verdict.change_failure if verdict else None
+        recovered_at = marked.remediated_at if marked else None
+        recovered = (
+            marked is not None
+            and marked.recovery_seconds is not None
+            and recovered_at is not None
+            and window_start <= recovered_at <= window_end
+        )
+        if not in_window and not recovered:
+            continue
+        single = (deployment.service,)
+        if not scope_filter.matches(single, deployment.team, deployment.env):
+            continue
+        for tally in board.tallies(single, deployment.team, deployment.env):
+            if in_window:
+                tally.deployments += 1
+                _count_change(tally, verdict, settings.lead_times.get(deployment.name, ()))
+            if recovered and marked is not None and marked.recovery_seconds is not None:
+                tally.recoveries.append(marked.recovery_seconds)
 
-    return board.scoreboard()
+    return board.scoreboard(settings.definition)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSettings:
+    """How deployments become change failures, and the lead times known so
+    far, per deployment name (commit lead times in seconds)."""
+
+    definition: ChangeFailureDefinition = ChangeFailureDefinition.FAILURES
+    rules: Sequence[CompiledRule] = ()
+    lead_times: Mapping[str, Sequence[float]] = field(default_factory=dict)
+
+
+def shipment_of(fact: DeploymentFact) -> Shipment:
+    return Shipment(
+        name=fact.name,
+        finished_at=fact.finished_at,
+        version=fact.version,
+        commit=fact.commit,
+        custom_tags=fact.custom_tags,
+        outcome_failed=fact.outcome_failed,
+        marked=fact.marked,
+        marked_by_api=fact.marked_by_api,
+        remediated_by=fact.remediated_by,
+    )
+
+
+def judge(
+    deployments: Iterable[DeploymentFact], rules: Sequence[CompiledRule] = ()
+) -> dict[str, Verdict]:
+    """Change failure verdicts of every deployment, service and env at a time."""
+    groups: dict[tuple[str, str | None], list[Shipment]] = {}
+    for fact in deployments:
+        groups.setdefault((fact.service, fact.env), []).append(shipment_of(fact))
+    verdicts: dict[str, Verdict] = {}
+    for shipments in groups.values():
+        verdicts.update(detect(shipments, rules))
+    return verdicts
+
+
+def _count_change(tally: _Tally, verdict: Verdict | None, lead_times: Sequence[float]) -> None:
+    tally.lead_times.extend(lead_times)
+    if verdict is None:
+        return
+    if verdict.change_failure.failed:
+        tally.change_failures += 1
+    if verdict.rollback_of is not None:
+        tally.rollbacks += 1

@@ -10,7 +10,14 @@ from datetime import datetime, timedelta
 
 from kubedora.metrics.bounds import busiest
 from kubedora.metrics.dora import DeploymentFact, FailureFact, _Board, _Filter, _Tally
-from kubedora.models import Dimension, FailureSource, RowTrend, Scope, TrendPoint
+from kubedora.models import (
+    ChangeFailureDefinition,
+    Dimension,
+    FailureSource,
+    RowTrend,
+    Scope,
+    TrendPoint,
+)
 
 # The busiest rows of each dimension get a trend in status; every row would
 # make status grow with the number of services (etcd stores at most 1.5 MiB).
@@ -27,7 +34,9 @@ class Trend:
 
 
 def _point(start: datetime, tally: _Tally | None, days: float) -> TrendPoint:
-    figures = tally.figures() if tally is not None else None
+    # Buckets count failures and deployments, not deployment-side change
+    # failures: their change failure rate is the failure-event one.
+    figures = tally.figures(ChangeFailureDefinition.FAILURES) if tally is not None else None
     if figures is None or not (
         figures.deployments or figures.failures or figures.restored_failures
     ):

@@ -19,6 +19,20 @@ from kubedora.models.base import (
     Tag,
 )
 from kubedora.models.catalog import CatalogEntry, CatalogSource
+from kubedora.models.changes import (
+    ChangeFailure,
+    ChangeFailureDefinition,
+    ChangeFailureReason,
+    ChangeFailureSettings,
+    DeploymentOutcome,
+    DeploymentSource,
+    GitHost,
+    GitSecretRef,
+    GitSettings,
+    LeadTime,
+    Rollback,
+    RollforwardRule,
+)
 from kubedora.models.conditions import READY, not_ready, ready, set_condition
 from kubedora.models.deployment import DEPLOYMENT_ID_PATTERN, DeploymentSpec, DeploymentStatus
 from kubedora.models.dorasource import (
@@ -81,8 +95,14 @@ __all__ = [
     "BreakdownRow",
     "CatalogEntry",
     "CatalogSource",
+    "ChangeFailure",
+    "ChangeFailureDefinition",
+    "ChangeFailureReason",
+    "ChangeFailureSettings",
     "Condition",
     "ConditionStatus",
+    "DeploymentOutcome",
+    "DeploymentSource",
     "DeploymentSpec",
     "DeploymentStatus",
     "Dimension",
@@ -94,11 +114,17 @@ __all__ = [
     "FailureState",
     "FailureStatus",
     "Figures",
+    "GitHost",
     "GitInfo",
+    "GitSecretRef",
+    "GitSettings",
     "KubeModel",
+    "LeadTime",
     "PagerDutyContext",
     "PagerDutySettings",
     "Resource",
+    "Rollback",
+    "RollforwardRule",
     "RowTrend",
     "Scope",
     "SecretRef",

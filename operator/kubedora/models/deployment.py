@@ -5,6 +5,13 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field
 
 from kubedora.models.base import CONDITIONS_LIST, Condition, GitInfo, KubeModel, Tag, Timestamp
+from kubedora.models.changes import (
+    ChangeFailure,
+    DeploymentOutcome,
+    DeploymentSource,
+    LeadTime,
+    Rollback,
+)
 
 # Datadog's rule for deployment ids.
 DEPLOYMENT_ID_PATTERN = r"^[A-Za-z0-9\-_.:]{16,128}$"
@@ -35,9 +42,34 @@ class DeploymentSpec(KubeModel):
     id: str | None = Field(default=None, max_length=128, pattern=DEPLOYMENT_ID_PATTERN)
     git: GitInfo | None = None
     custom_tags: list[Tag] = Field(default_factory=list, max_length=100)
+    # Absent means api and succeeded: objects written before these fields
+    # existed read the same, and writers need not spell the defaults.
+    source: DeploymentSource | None = Field(
+        default=None, description="Who reported the deployment (absent: api)."
+    )
+    outcome: DeploymentOutcome | None = Field(
+        default=None,
+        description="succeeded (absent) or failed: the rollout or sync failed, a change failure.",
+    )
+    outcome_reason: str | None = Field(default=None, max_length=1024)
+    change_failure: bool | None = Field(
+        default=None,
+        description="Marked by hand: true, a change failure; false, not one whatever "
+        "the rules detect.",
+    )
+    remediated_by: str | None = Field(
+        default=None,
+        max_length=253,
+        description="The Deployment (by name) that remediated this change failure.",
+    )
 
 
 class DeploymentStatus(KubeModel):
     team: str | None = None
+    # Lead time from git: the commits shipped since the previous deployment.
+    commits: int | None = None
+    lead_time: LeadTime | None = None
+    change_failure: ChangeFailure | None = None
+    rollback: Rollback | None = None
     conditions: list[Condition] = Field(default_factory=list, json_schema_extra=CONDITIONS_LIST)
     observed_generation: int | None = None

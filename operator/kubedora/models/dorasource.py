@@ -16,6 +16,7 @@ from kubedora.models.base import (
     SecretRef,
     Timestamp,
 )
+from kubedora.models.changes import ChangeFailureSettings, GitSettings
 from kubedora.models.failure import FailureSource
 
 # Go-style durations with days and weeks: 30d, 12h, 1d12h, 90m.
@@ -87,6 +88,8 @@ class DoraSourceSpec(KubeModel):
     api_key_secret_ref: SecretRef | None = None
     pagerduty: PagerDutySettings | None = None
     trend: TrendSettings | None = None
+    git: GitSettings | None = None
+    change_failure: ChangeFailureSettings | None = None
 
 
 class Figures(KubeModel):
@@ -95,6 +98,14 @@ class Figures(KubeModel):
     restored_failures: int = 0
     change_failure_rate: float | None = None
     median_time_to_restore_seconds: float | None = None
+    # Lead time and deployment-side change failures (changeFailureRate above
+    # follows spec.changeFailure.definition; both families are always here).
+    median_lead_time_seconds: float | None = None
+    failure_event_rate: float | None = None
+    deployment_change_failure_rate: float | None = None
+    change_failures: int = 0
+    rollbacks: int = 0
+    median_failed_deployment_recovery_seconds: float | None = None
 
 
 class Dimension(StrEnum):
@@ -141,6 +152,7 @@ class Display(KubeModel):
 
     change_failure_rate: str = "-"
     median_time_to_restore: str = "-"
+    median_lead_time: str = "-"
 
 
 class DoraSourceStatus(KubeModel):

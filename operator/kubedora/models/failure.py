@@ -125,5 +125,7 @@ class FailureStatus(KubeModel):
     restored_at: Timestamp | None = None
     timeline: list[TimelineEntry] = Field(default_factory=list)
     attribution: Attribution | None = None
+    # The deployment this failure most likely followed (same service and env).
+    linked_deployment: str | None = None
     conditions: list[Condition] = Field(default_factory=list, json_schema_extra=CONDITIONS_LIST)
     observed_generation: int | None = None

@@ -26,6 +26,8 @@ from kubedora.receiver.routes import (
     Probe,
     ReceiverState,
     dora_deployment,
+    dora_deployment_patch,
+    dora_deployment_patch_by_version,
     dora_failure,
     pagerduty_webhook,
 )
@@ -72,6 +74,8 @@ def create_app(
     for path in ("/api/v2/dora/failure", "/api/v2/dora/incident"):
         app.router.add_post(path, dora_failure)
     app.router.add_post("/api/v2/dora/deployment", dora_deployment)
+    app.router.add_patch("/api/v2/dora/deployments/{id}", dora_deployment_patch)
+    app.router.add_patch("/api/v2/dora/deployments", dora_deployment_patch_by_version)
     return app
 
 

@@ -27,7 +27,7 @@ from kubedora.config import ReceiverConfig
 from kubedora.ingest import datadog, pagerduty
 from kubedora.ingest.payload import PayloadError
 from kubedora.k8s.errors import Rejected, Unavailable
-from kubedora.k8s.objects import Upserted
+from kubedora.k8s.objects import Outcome, Upserted
 from kubedora.models import FailureSource
 from kubedora.receiver.auth import (
     API_KEY_HEADER,
@@ -214,3 +214,88 @@ def _header(request: web.Request, names: tuple[str, ...]) -> str | None:
 
 def _outcome(result: Upserted) -> dict[str, object]:
     return {"outcome": result.outcome.value, "conflicts": result.conflicts}
+
+
+async def dora_deployment_patch(request: web.Request) -> web.Response:
+    """Datadog's "mark a deployment as failed" by id (PATCH .../deployments/{id})."""
+    state = request.app[STATE_KEY]
+    source, kind = FailureSource.API, "dora_deployment_patch"
+    async with asyncio.timeout(state.config.deadline):
+        _, body = await _authenticated(request, source, signed=False)
+        attributes = _parse(state, source, kind, datadog.parse_deployment_patch, body)
+        names = datadog.names_for_id(request.match_info["id"])
+        name = await state.writer.existing(names)
+        if name is None:
+            raise Problem(404, f"no deployment with id {request.match_info['id']!r}")
+        return await _mark(state, kind, [name], attributes, service_env=None)
+
+
+async def dora_deployment_patch_by_version(request: web.Request) -> web.Response:
+    """Datadog's "mark a deployment as failed" by service, env and version:
+    the most recently finished such deployment."""
+    state = request.app[STATE_KEY]
+    source, kind = FailureSource.API, "dora_deployment_patch"
+    async with asyncio.timeout(state.config.deadline):
+        _, body = await _authenticated(request, source, signed=False)
+        attributes = _parse(state, source, kind, datadog.parse_deployment_patch_by_version, body)
+        name = await state.writer.latest(attributes.service, attributes.env, attributes.version)
+        if name is None:
+            raise Problem(
+                404,
+                f"no deployment of {attributes.service} in {attributes.env} "
+                f"with version {attributes.version!r}",
+            )
+        return await _mark(
+            state, kind, [name], attributes, service_env=(attributes.service, attributes.env)
+        )
+
+
+async def _mark(
+    state: ReceiverState,
+    kind: str,
+    names: list[str],
+    attributes: datadog.DoraDeploymentPatchAttributes,
+    *,
+    service_env: tuple[str, str] | None,
+) -> web.Response:
+    remediated_by = await _remediation(state, attributes, names[0], service_env)
+    result = await _write(
+        state,
+        FailureSource.API,
+        kind,
+        "deployment",
+        state.writer.mark_deployment(names, attributes.change_failure, remediated_by),
+        rejected_status=400,
+        ids={},
+    )
+    if result.outcome == Outcome.SKIPPED:
+        # Deleted between the look-up and the write.
+        raise Problem(404, f"no deployment {names[0]!r}")
+    log.info("deployment marked", extra={"deployment": result.name, **_outcome(result)})
+    return web.json_response({"data": {"id": result.name, "type": "dora_deployment"}}, status=202)
+
+
+async def _remediation(
+    state: ReceiverState,
+    attributes: datadog.DoraDeploymentPatchAttributes,
+    failed: str,
+    service_env: tuple[str, str] | None,
+) -> str | None:
+    remediation = attributes.remediation
+    if remediation is None or not attributes.change_failure:
+        return None
+    if remediation.id is not None:
+        found = await state.writer.existing(datadog.names_for_id(remediation.id))
+        if found is None:
+            raise Problem(400, f"remediation: no deployment with id {remediation.id!r}")
+        return found
+    assert remediation.version is not None  # the model requires one of the two
+    if service_env is None:
+        stored = await state.writer.spec_of(failed)
+        if stored is None or stored.env is None:
+            raise Problem(400, "remediation: by version needs a deployment with an env")
+        service_env = (stored.service, stored.env)
+    found = await state.writer.latest(*service_env, remediation.version)
+    if found is None:
+        raise Problem(400, f"remediation: no deployment with version {remediation.version!r}")
+    return found

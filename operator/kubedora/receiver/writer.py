@@ -18,7 +18,18 @@ from kubedora.ingest import datadog, incidents
 from kubedora.ingest.datadog import DoraDeploymentAttributes, DoraFailureAttributes
 from kubedora.ingest.pagerduty import IncidentEvent
 from kubedora.k8s import failures
-from kubedora.k8s.objects import SOURCE_LABEL, Build, Object, Upserted, custom_object, upsert
+from kubedora.k8s.errors import translated
+from kubedora.k8s.objects import (
+    MARKED_BY_ANNOTATION,
+    SOURCE_LABEL,
+    Build,
+    Object,
+    Outcome,
+    Upserted,
+    custom_object,
+    get_object,
+    upsert,
+)
 from kubedora.models import DEPLOYMENTS, FAILURES, DeploymentSpec, FailureSpec, Resource
 
 
@@ -84,6 +95,67 @@ class Writer:
             return custom_object(FAILURES, name, spec, base=stored, labels={SOURCE_LABEL: "api"})
 
         return await self._upsert(FAILURES, name, build)
+
+    async def mark_deployment(
+        self, names: list[str], change_failure: bool, remediated_by: str | None
+    ) -> Upserted:
+        """Mark the first existing Deployment of `names`; SKIPPED when none
+        exists (nothing is created)."""
+        for name in names:
+
+            def build(stored: Object | None, name: str = name) -> Object | None:
+                spec = _parsed(DeploymentSpec, stored)
+                if stored is None or spec is None:
+                    return None
+                marked = datadog.marked_spec(spec, change_failure, remediated_by)
+                annotations = (stored.get("metadata") or {}).get("annotations") or {}
+                if marked == spec and annotations.get(MARKED_BY_ANNOTATION) == "api":
+                    return None
+                return custom_object(
+                    DEPLOYMENTS,
+                    name,
+                    marked,
+                    base=stored,
+                    annotations={MARKED_BY_ANNOTATION: "api"},
+                )
+
+            result = await self._upsert(DEPLOYMENTS, name, build)
+            if result.outcome != Outcome.SKIPPED:
+                return result
+        return Upserted(Outcome.SKIPPED, names[0], 0)
+
+    async def existing(self, names: list[str]) -> str | None:
+        """The first of `names` that is a stored Deployment."""
+        for name in names:
+            found = await get_object(
+                self._api, DEPLOYMENTS, self._namespace, name, timeout=self._timeout
+            )
+            if found is not None:
+                return name
+        return None
+
+    async def spec_of(self, name: str) -> DeploymentSpec | None:
+        stored = await get_object(
+            self._api, DEPLOYMENTS, self._namespace, name, timeout=self._timeout
+        )
+        return _parsed(DeploymentSpec, stored)
+
+    async def latest(self, service: str, env: str, version: str) -> str | None:
+        """The most recently finished Deployment of that service, env and version."""
+        with translated():
+            listed = await client.CustomObjectsApi(self._api).list_namespaced_custom_object(
+                DEPLOYMENTS.group,
+                DEPLOYMENTS.version,
+                self._namespace,
+                DEPLOYMENTS.plural,
+                _request_timeout=self._timeout,
+            )
+        found: list[tuple[str, str]] = []
+        for item in listed.get("items") or ():
+            spec = _parsed(DeploymentSpec, item)
+            if spec and (spec.service, spec.env, spec.version) == (service, env, version):
+                found.append((spec.finished_at.isoformat(), item["metadata"]["name"]))
+        return max(found)[1] if found else None
 
     async def _upsert(
         self, resource: Resource, name: str, build: Build, *, create_first: bool = False

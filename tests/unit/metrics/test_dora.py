@@ -190,6 +190,8 @@ class TestBreakdown:
             restored_failures=1,
             change_failure_rate=1.0,
             median_time_to_restore_seconds=60.0,
+            failure_event_rate=1.0,
+            deployment_change_failure_rate=0.0,
         )
         service_rows = rows(result, Dimension.SERVICE)
         assert set(service_rows) == {"a", "b"}
@@ -214,7 +216,12 @@ class TestBreakdown:
         assert rows(result, Dimension.TEAM)["blue"].change_failure_rate == 1.0
         assert rows(result, Dimension.ENV)["prod"].change_failure_rate == 1.0
         assert rows(result, Dimension.ENV)["staging"] == BreakdownRow(
-            dimension=Dimension.ENV, key="staging", deployments=1, change_failure_rate=0.0
+            dimension=Dimension.ENV,
+            key="staging",
+            deployments=1,
+            change_failure_rate=0.0,
+            failure_event_rate=0.0,
+            deployment_change_failure_rate=0.0,
         )
 
     def test_missing_team_or_env_makes_no_row(self) -> None:
@@ -307,11 +314,22 @@ class TestSources:
             [deployment("a")],
             sources=[FailureSource.INCIDENT],
         )
-        assert result.summary == Figures(deployments=1, failures=1, change_failure_rate=1.0)
+        assert result.summary == Figures(
+            deployments=1,
+            failures=1,
+            change_failure_rate=1.0,
+            failure_event_rate=1.0,
+            deployment_change_failure_rate=0.0,
+        )
 
     def test_no_sources_still_counts_deployments(self) -> None:
         result = board([failure("a")], [deployment("a")], sources=[])
-        assert result.summary == Figures(deployments=1, change_failure_rate=0.0)
+        assert result.summary == Figures(
+            deployments=1,
+            change_failure_rate=0.0,
+            failure_event_rate=0.0,
+            deployment_change_failure_rate=0.0,
+        )
 
 
 class TestInputs:

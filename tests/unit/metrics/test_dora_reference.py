@@ -102,6 +102,9 @@ def reference(
             restored_failures=len(points),
             change_failure_rate=failed / deployed if deployed else None,
             median_time_to_restore_seconds=statistics.median(points) if points else None,
+            failure_event_rate=failed / deployed if deployed else None,
+            # No versions or commits here: no deployment is a change failure.
+            deployment_change_failure_rate=0.0 if deployed else None,
         )
 
     breakdown = []
