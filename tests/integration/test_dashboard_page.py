@@ -57,8 +57,9 @@ def page(
     try:
         scenario.create_scenario(custom_objects, namespace)
         poll(
-            lambda: (get(custom_objects, namespace, "DoraSource", scenario.SOURCE).get("status")
-                     or {}).get("summary") == scenario.SUMMARY,
+            lambda: scenario.summary_settled(
+                get(custom_objects, namespace, "DoraSource", scenario.SOURCE).get("status")
+            ),
             timeout=60,
             what="the scenario's scoreboard",
         )  # fmt: skip

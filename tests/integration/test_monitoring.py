@@ -174,10 +174,10 @@ def monitored(
         # After Prometheus's first scrape, so that rates see the scenario happen.
         poll(lambda: prom.query("up == 1") != [], timeout=60, what="the first scrape")
         scenario.create_scenario(custom_objects, namespace)
-        present = {k: v for k, v in SUMMARY.items() if v is not None}
         poll(
-            lambda: (get(custom_objects, namespace, "DoraSource", scenario.SOURCE).get("status")
-                     or {}).get("summary") == present,
+            lambda: scenario.summary_settled(
+                get(custom_objects, namespace, "DoraSource", scenario.SOURCE).get("status")
+            ),
             timeout=60,
             what="the scenario's scoreboard",
         )  # fmt: skip
