@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from kubedora.metrics import format_duration, format_ratio_percent
+from kubedora.metrics import format_duration, format_rate, format_ratio_percent
 from kubedora.models import BreakdownRow, DoraSourceSpec, DoraSourceStatus, Figures, KubeModel
 
 
@@ -21,13 +21,15 @@ class SourceReport(KubeModel):
 
 def _figures(figures: Figures | None) -> list[str]:
     if figures is None:
-        return ["-", "-", "-", "-", "-"]
+        return ["-"] * len(FIGURE_HEADERS)
     return [
         str(figures.deployments),
         str(figures.failures),
         str(figures.restored_failures),
         format_ratio_percent(figures.change_failure_rate),
         format_duration(figures.median_time_to_restore_seconds),
+        format_rate(figures.deployments_per_day),
+        figures.deployment_frequency.value if figures.deployment_frequency else "-",
     ]
 
 
@@ -44,7 +46,15 @@ def _table(rows: Sequence[Sequence[str]]) -> str:
     )
 
 
-FIGURE_HEADERS = ["DEPLOYMENTS", "FAILURES", "RESTORED", "CFR", "MEDIAN TTR"]
+FIGURE_HEADERS = [
+    "DEPLOYMENTS",
+    "FAILURES",
+    "RESTORED",
+    "CFR",
+    "MEDIAN TTR",
+    "DEPLOYS",
+    "FREQUENCY",
+]
 
 
 def render_table(boards: Sequence[SourceReport], *, breakdown: bool = False) -> str:

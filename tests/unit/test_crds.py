@@ -291,6 +291,8 @@ def test_deployment_columns() -> None:
         ("Service", "string", ".spec.service"),
         ("Env", "string", ".spec.env"),
         ("Version", "string", ".spec.version"),
+        ("Source", "string", ".spec.source"),
+        ("Outcome", "string", ".spec.outcome"),
         ("Finished", "date", ".spec.finishedAt"),
         AGE,
     ]
@@ -303,6 +305,7 @@ def test_dorasource_columns() -> None:
         ("Failures", "integer", ".status.summary.failures"),
         ("CFR", "string", ".status.display.changeFailureRate"),
         ("Median TTR", "string", ".status.display.medianTimeToRestore"),
+        ("Frequency", "string", ".status.display.deploymentFrequency"),
         ("Ready", "string", '.status.conditions[?(@.type=="Ready")].status'),
         AGE,
     ]

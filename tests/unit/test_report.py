@@ -25,6 +25,8 @@ FIGURES = {
     "restoredFailures": 2,
     "changeFailureRate": 0.075,
     "medianTimeToRestoreSeconds": 1830.0,
+    "deploymentsPerDay": 40 / 7,
+    "deploymentFrequency": "elite",
 }
 READY = [
     {
@@ -41,10 +43,12 @@ def test_the_table_shows_each_figure_formatted() -> None:
     header, prod, fresh = table.splitlines()
     assert header.split() == [
         "NAMESPACE", "NAME", "WINDOW", "DEPLOYMENTS", "FAILURES", "RESTORED", "CFR",
-        "MEDIAN", "TTR", "READY",
+        "MEDIAN", "TTR", "DEPLOYS", "FREQUENCY", "READY",
     ]  # fmt: skip
-    assert prod.split() == ["kubedora", "prod", "7d", "40", "3", "2", "7.5%", "30m30s", "True"]
-    assert fresh.split() == ["kubedora", "fresh", "7d", "-", "-", "-", "-", "-", "Unknown"]
+    assert prod.split() == [
+        "kubedora", "prod", "7d", "40", "3", "2", "7.5%", "30m30s", "5.7/day", "elite", "True",
+    ]  # fmt: skip
+    assert fresh.split() == ["kubedora", "fresh", "7d", *["-"] * 7, "Unknown"]
 
 
 def test_no_rate_is_a_dash_not_zero() -> None:

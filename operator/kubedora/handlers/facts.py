@@ -51,6 +51,11 @@ def deployment_fact(body: Mapping[str, Any]) -> DeploymentFact | None:
         team=spec.team or status.team,
         env=spec.env,
         finished_at=spec.finished_at,
+        source=spec.source,
+        commit_sha=spec.git.commit_sha if spec.git else None,
+        version=spec.version,
+        outcome=spec.outcome,
+        name=str((body.get("metadata") or {}).get("name") or ""),
     )
 
 

@@ -25,6 +25,7 @@ from kubedora.metrics import (
     FailureFact,
     compute,
     format_duration,
+    format_frequency,
     format_ratio_percent,
     parse_window,
 )
@@ -93,6 +94,7 @@ def scoreboard_status(
         window_end=now,
         sources=frozenset(spec.failure_sources),
         scope=spec.scope,
+        deployment_sources=frozenset(spec.deployment_sources),
     )
     summary = board.summary
     return DoraSourceStatus(
@@ -103,6 +105,9 @@ def scoreboard_status(
         display=Display(
             change_failure_rate=format_ratio_percent(summary.change_failure_rate),
             median_time_to_restore=format_duration(summary.median_time_to_restore_seconds),
+            deployment_frequency=format_frequency(
+                summary.deployment_frequency, summary.deployments_per_day
+            ),
         ),
         conditions=ready(
             previous.conditions,

@@ -9,6 +9,8 @@ from kubedora.metrics.dora import (
     compute,
     median,
 )
+from kubedora.metrics.frequency import BANDS, deployments_per_day, frequency_band
+from kubedora.metrics.once import SAME_CHANGE_WITHIN, once, same_change
 from kubedora.metrics.restore import (
     Restore,
     effective_state,
@@ -17,21 +19,35 @@ from kubedora.metrics.restore import (
     restore_of,
     timeline_of,
 )
-from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
+from kubedora.metrics.window import (
+    format_duration,
+    format_frequency,
+    format_rate,
+    format_ratio_percent,
+    parse_window,
+)
 
 __all__ = [
+    "BANDS",
+    "SAME_CHANGE_WITHIN",
     "DeploymentFact",
     "FailureFact",
     "Restore",
     "Scoreboard",
     "compute",
+    "deployments_per_day",
     "effective_state",
     "format_duration",
+    "format_frequency",
+    "format_rate",
     "format_ratio_percent",
+    "frequency_band",
     "median",
     "observed_timeline",
+    "once",
     "parse_window",
     "restore_from",
     "restore_of",
+    "same_change",
     "timeline_of",
 ]

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from kubedora.models import BreakdownRow, Dimension, FailureSource, Figures, Scope
+from kubedora.metrics.frequency import deployments_per_day, frequency_band
+from kubedora.metrics.once import SAME_CHANGE_WITHIN, once
+from kubedora.models import (
+    BreakdownRow,
+    DeploymentOutcome,
+    DeploymentSource,
+    Dimension,
+    FailureSource,
+    Figures,
+    Scope,
+)
 
 _DIMENSION_ORDER = {Dimension.SERVICE: 0, Dimension.TEAM: 1, Dimension.ENV: 2}
 
@@ -28,6 +38,12 @@ class DeploymentFact:
     team: str | None
     env: str | None
     finished_at: datetime
+    # Which source reported it, and what tells two reports of one change apart.
+    source: DeploymentSource = DeploymentSource.API
+    commit_sha: str | None = None
+    version: str | None = None
+    outcome: DeploymentOutcome = DeploymentOutcome.SUCCEEDED
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,25 +63,20 @@ class _Tally:
         # No deployments is no data: None, never 0 and never infinity.
         return self.failures / self.deployments if self.deployments else None
 
-    def figures(self) -> Figures:
+    def figures(self, window: timedelta) -> Figures:
+        per_day = deployments_per_day(self.deployments, window)
         return Figures(
             deployments=self.deployments,
             failures=self.failures,
             restored_failures=len(self.ttrs),
             change_failure_rate=self.change_failure_rate,
             median_time_to_restore_seconds=median(self.ttrs),
+            deployments_per_day=per_day,
+            deployment_frequency=frequency_band(per_day),
         )
 
-    def row(self, dimension: Dimension, key: str) -> BreakdownRow:
-        return BreakdownRow(
-            dimension=dimension,
-            key=key,
-            deployments=self.deployments,
-            failures=self.failures,
-            restored_failures=len(self.ttrs),
-            change_failure_rate=self.change_failure_rate,
-            median_time_to_restore_seconds=median(self.ttrs),
-        )
+    def row(self, dimension: Dimension, key: str, window: timedelta) -> BreakdownRow:
+        return BreakdownRow(dimension=dimension, key=key, **self.figures(window).model_dump())
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -131,15 +142,15 @@ class _Board:
             tally = rows[key] = _Tally()
         return tally
 
-    def scoreboard(self) -> Scoreboard:
+    def scoreboard(self, window: timedelta) -> Scoreboard:
         breakdown = [
-            tally.row(dimension, key)
+            tally.row(dimension, key, window)
             for dimension, rows in self.rows.items()
             for key, tally in rows.items()
         ]
         breakdown.sort(key=lambda row: (_DIMENSION_ORDER[row.dimension], row.key))
         return Scoreboard(
-            summary=self.summary.figures(),
+            summary=self.summary.figures(window),
             breakdown=breakdown,
         )
 
@@ -152,12 +163,17 @@ def compute(
     window_end: datetime,
     sources: Collection[FailureSource],
     scope: Scope | None = None,
+    deployment_sources: Collection[DeploymentSource] | None = None,
 ) -> Scoreboard:
     """Count failures, deployments and restores in [window_start, window_end].
 
     A failure counts when it started in the window; its TTR counts when it was
     restored in the window, so one that started earlier can add a TTR without
-    adding a failure. CFR is None without deployments: no data is not 0%."""
+    adding a failure. CFR is None without deployments: no data is not 0%.
+
+    A deployment counts when one of `deployment_sources` (None: all)
+    reported it and it finished in the window; reports of one change by
+    several sources count once (metrics.once)."""
     if window_start > window_end:
         raise ValueError(f"window starts at {window_start} after it ends at {window_end}")
     wanted_sources = frozenset(sources)
@@ -186,7 +202,19 @@ def compute(
             if ttr is not None:
                 tally.ttrs.append(ttr)
 
-    for deployment in deployments:
+    wanted_deployments = (
+        frozenset(DeploymentSource) if deployment_sources is None else frozenset(deployment_sources)
+    )
+    # A report just outside the window may still be the winner of a group
+    # that one inside it belongs to.
+    near_start, near_end = window_start - SAME_CHANGE_WITHIN, window_end + SAME_CHANGE_WITHIN
+    candidates = [
+        deployment
+        for deployment in deployments
+        if deployment.source in wanted_deployments
+        and near_start <= deployment.finished_at <= near_end
+    ]
+    for deployment in once(candidates):
         if not window_start <= deployment.finished_at <= window_end:
             continue
         single = (deployment.service,)
@@ -195,4 +223,4 @@ def compute(
         for tally in board.tallies(single, deployment.team, deployment.env):
             tally.deployments += 1
 
-    return board.scoreboard()
+    return board.scoreboard(window_end - window_start)

@@ -14,14 +14,23 @@ from kubedora.models.base import (
 )
 from kubedora.models.catalog import CatalogEntry, CatalogSource
 from kubedora.models.conditions import READY, not_ready, ready, set_condition
-from kubedora.models.deployment import DEPLOYMENT_ID_PATTERN, DeploymentSpec, DeploymentStatus
+from kubedora.models.deployment import (
+    DEPLOYMENT_ID_PATTERN,
+    DeploymentOutcome,
+    DeploymentSource,
+    DeploymentSpec,
+    DeploymentStatus,
+)
 from kubedora.models.dorasource import (
+    ArgoCDSettings,
     BreakdownRow,
+    DeploymentFrequency,
     Dimension,
     Display,
     DoraSourceSpec,
     DoraSourceStatus,
     Figures,
+    FluxSettings,
     PagerDutySettings,
     Scope,
 )
@@ -62,12 +71,16 @@ __all__ = [
     "READY",
     "TAG_PATTERN",
     "VERSION",
+    "ArgoCDSettings",
     "Attribution",
     "BreakdownRow",
     "CatalogEntry",
     "CatalogSource",
     "Condition",
     "ConditionStatus",
+    "DeploymentFrequency",
+    "DeploymentOutcome",
+    "DeploymentSource",
     "DeploymentSpec",
     "DeploymentStatus",
     "Dimension",
@@ -79,6 +92,7 @@ __all__ = [
     "FailureState",
     "FailureStatus",
     "Figures",
+    "FluxSettings",
     "GitInfo",
     "KubeModel",
     "PagerDutyContext",

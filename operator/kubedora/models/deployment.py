@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import ConfigDict, Field
 
 from kubedora.models.base import CONDITIONS_LIST, Condition, GitInfo, KubeModel, Tag, Timestamp
 
 # Datadog's rule for deployment ids.
 DEPLOYMENT_ID_PATTERN = r"^[A-Za-z0-9\-_.:]{16,128}$"
+
+
+class DeploymentSource(StrEnum):
+    """Who saw the deployment happen."""
+
+    # kubectl and the Datadog-compatible API.
+    API = "api"
+    # A rollout of an annotated apps/v1 workload, seen by the operator.
+    KUBERNETES = "kubernetes"
+    FLUX = "flux"
+    ARGOCD = "argocd"
+
+
+class DeploymentOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class DeploymentSpec(KubeModel):
@@ -35,6 +53,18 @@ class DeploymentSpec(KubeModel):
     id: str | None = Field(default=None, max_length=128, pattern=DEPLOYMENT_ID_PATTERN)
     git: GitInfo | None = None
     custom_tags: list[Tag] = Field(default_factory=list, max_length=100)
+    source: DeploymentSource = Field(
+        default=DeploymentSource.API, description="Who reported the deployment."
+    )
+    outcome: DeploymentOutcome = Field(
+        default=DeploymentOutcome.SUCCEEDED,
+        description="failed: the rollout or reconciliation did not complete.",
+    )
+    outcome_reason: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="Why it failed, e.g. ProgressDeadlineExceeded or ReconciliationFailed.",
+    )
 
 
 class DeploymentStatus(KubeModel):

@@ -14,6 +14,7 @@ from kubedora.models.base import (
     SecretRef,
     Timestamp,
 )
+from kubedora.models.deployment import DeploymentSource
 from kubedora.models.failure import FailureSource
 
 # Go-style durations with days and weeks: 30d, 12h, 1d12h, 90m.
@@ -32,6 +33,22 @@ class PagerDutySettings(KubeModel):
     signing_secret_ref: SecretRef | None = None
     default_env: str | None = None
     api_token_secret_ref: SecretRef | None = None
+
+
+class FluxSettings(KubeModel):
+    """The Flux notification-controller route (`POST /hooks/flux`)."""
+
+    # The `token` of a `generic-hmac` Provider: X-Signature must then verify.
+    signing_secret_ref: SecretRef | None = None
+    # The env of a Flux deployment whose event metadata carries none.
+    default_env: str | None = None
+
+
+class ArgoCDSettings(KubeModel):
+    """The Argo CD notifications route (`POST /hooks/argocd`)."""
+
+    # The env of an Argo CD deployment whose body carries none.
+    default_env: str | None = None
 
 
 class DoraSourceSpec(KubeModel):
@@ -55,6 +72,22 @@ class DoraSourceSpec(KubeModel):
     scope: Scope | None = None
     api_key_secret_ref: SecretRef | None = None
     pagerduty: PagerDutySettings | None = None
+    deployment_sources: list[DeploymentSource] = Field(
+        default_factory=lambda: list(DeploymentSource),
+        description="The sources of deployments that count towards the metrics.",
+        json_schema_extra=SET_LIST,
+    )
+    flux: FluxSettings | None = None
+    argocd: ArgoCDSettings | None = None
+
+
+class DeploymentFrequency(StrEnum):
+    """DORA's performance bands for deployment frequency (README)."""
+
+    ELITE = "elite"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
 
 
 class Figures(KubeModel):
@@ -63,6 +96,9 @@ class Figures(KubeModel):
     restored_failures: int = 0
     change_failure_rate: float | None = None
     median_time_to_restore_seconds: float | None = None
+    # Deployment frequency: deployments / window days (unrounded), and its band.
+    deployments_per_day: float | None = None
+    deployment_frequency: DeploymentFrequency | None = None
 
 
 class Dimension(StrEnum):
@@ -81,6 +117,8 @@ class Display(KubeModel):
 
     change_failure_rate: str = "-"
     median_time_to_restore: str = "-"
+    # e.g. "high (2.3/week)": the band and the rate behind it.
+    deployment_frequency: str = "-"
 
 
 class DoraSourceStatus(KubeModel):
