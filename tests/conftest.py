@@ -70,8 +70,10 @@ def crds(api_client: client.ApiClient) -> list[str]:
 
 @pytest.fixture
 def namespace(core_v1: client.CoreV1Api) -> str:
-    # Never deleted: without a controller-manager a namespace never finishes
-    # terminating, so every test gets a unique one instead.
+    # A unique name per test, never deleted: namespaces do delete here (the
+    # control plane runs the namespace controller), but deleting one makes the
+    # session's operator handle the removal of every object in it while later
+    # tests run. The control plane is thrown away with the session.
     name = unique_name("t")
     core_v1.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     return name

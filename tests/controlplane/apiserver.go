@@ -26,9 +26,6 @@ func apiserverArgs(port int, etcdURL string, pki *pkiFiles, verbosity int) []str
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--api-audiences=https://kubernetes.default.svc.cluster.local",
 		"--service-cluster-ip-range=10.96.0.0/16",
-		// There is no controller-manager to create default ServiceAccounts, so
-		// the plugin would refuse every Pod; kubedora's tests create none.
-		"--disable-admission-plugins=ServiceAccount",
 		// The "kubernetes" Service endpoints cannot point at a loopback address.
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",

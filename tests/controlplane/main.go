@@ -1,7 +1,10 @@
 // Command controlplane runs a real kube-apiserver in-process, backed by an
-// embedded etcd, on 127.0.0.1. It exists so that kubedora's tests exercise
-// admission, CRD validation, RBAC and watches of a genuine API server on
-// machines that have no container engine and cannot download Kubernetes.
+// embedded etcd, on 127.0.0.1, with kube-controller-manager, kube-scheduler
+// and kwok's simulated kubelets for a few fake nodes beside it. It exists so
+// that kubedora's tests exercise admission, CRD validation, RBAC, watches and
+// the built-in controllers (rollouts, namespace deletion, garbage collection)
+// of a genuine cluster on machines that have no container engine and cannot
+// download Kubernetes.
 package main
 
 import (
@@ -9,9 +12,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/kubernetes/cmd/kube-apiserver/app"
 )
 
@@ -77,29 +85,117 @@ func run() error {
 	}
 	defer etcd.Close()
 
+	// The controller-manager, the scheduler and the simulated kubelets
+	// reach the API server with the admin token too, through a kubeconfig
+	// of their own that exists before the server does.
+	componentsKubeconfig := filepath.Join(dir, "components.kubeconfig")
 	server := fmt.Sprintf("https://127.0.0.1:%d", *port)
+	if err := writeKubeconfig(componentsKubeconfig, server, pki.caPEM, *token); err != nil {
+		return err
+	}
 	cmd := app.NewAPIServerCommand()
 	cmd.SetArgs(apiserverArgs(*port, etcd.ClientURL, pki, *verbosity))
 
 	// The API server installs its own SIGTERM/SIGINT handling and returns from
-	// Execute once it has shut down; we then stop etcd and remove the data.
-	ctx, stopWaiting := context.WithCancel(context.Background())
-	defer stopWaiting()
+	// Execute once it has shut down. The same signals end the other
+	// components; once all have stopped we stop etcd and remove the data.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	var components sync.WaitGroup
+	var (
+		failureMu sync.Mutex
+		failure   error
+	)
+	fail := func(err error) {
+		failureMu.Lock()
+		defer failureMu.Unlock()
+		// Once shutting down, components fail as the server goes away; and
+		// a second signal would make the API server exit at once.
+		if failure != nil || ctx.Err() != nil {
+			return
+		}
+		failure = err
+		fmt.Fprintf(os.Stderr, "controlplane: %v\n", err)
+		// Shut down the way a signal does, so that the data is removed.
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	}
 	go func() {
 		if err := waitReady(ctx, server, pki.caPEM, *token); err != nil {
 			return
 		}
-		if err := writeKubeconfig(*kubeconfigPath, server, pki.caPEM, *token); err != nil {
-			fmt.Fprintf(os.Stderr, "controlplane: %v\n", err)
-			os.Exit(1)
+		apiserverReady := time.Since(started)
+		if err := startComponents(ctx, &components, componentsKubeconfig, pki, fail); err != nil {
+			fail(err)
+			return
 		}
-		fmt.Printf("controlplane ready: server=%s kubeconfig=%s startup=%.1fs\n",
-			server, *kubeconfigPath, time.Since(started).Seconds())
+		if err := writeKubeconfig(*kubeconfigPath, server, pki.caPEM, *token); err != nil {
+			fail(err)
+			return
+		}
+		fmt.Printf("controlplane ready: server=%s kubeconfig=%s startup=%.1fs (kube-apiserver %.1fs)\n",
+			server, *kubeconfigPath, time.Since(started).Seconds(), apiserverReady.Seconds())
 	}()
 
-	if err := cmd.Execute(); err != nil {
+	err = cmd.Execute()
+	stop()
+	if !waitGroupWithin(&components, 15*time.Second) {
+		fmt.Fprintln(os.Stderr, "controlplane: components still stopping after 15s; exiting anyway")
+	}
+	if err != nil {
 		return fmt.Errorf("kube-apiserver: %w", err)
+	}
+	failureMu.Lock()
+	defer failureMu.Unlock()
+	if failure != nil {
+		return failure
 	}
 	fmt.Println("controlplane stopped")
 	return nil
+}
+
+// startComponents registers the fake nodes and starts, beside the API server,
+// kube-controller-manager, kube-scheduler and kwok's simulated kubelets. It
+// returns once every fake node is Ready; a component that fails later calls
+// fail.
+func startComponents(ctx context.Context, components *sync.WaitGroup, kubeconfig string, pki *pkiFiles, fail func(error)) error {
+	restConfig, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return err
+	}
+	if err := registerNodes(ctx, client); err != nil {
+		return err
+	}
+	run := func(component func(context.Context, []string) error, args []string) {
+		components.Go(func() {
+			if err := component(ctx, args); err != nil {
+				fail(err)
+			}
+		})
+	}
+	run(runControllerManager, controllerManagerArgs(kubeconfig, pki))
+	run(runScheduler, schedulerArgs(kubeconfig))
+	if err := startKubelet(ctx, kubeconfig); err != nil {
+		return fmt.Errorf("kwok: %w", err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return waitNodesReady(waitCtx, client)
+}
+
+func waitGroupWithin(group *sync.WaitGroup, timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		group.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }

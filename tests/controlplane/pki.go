@@ -20,6 +20,7 @@ import (
 // pkiFiles are the credentials the API server is started with.
 type pkiFiles struct {
 	caPEM             []byte
+	caFile            string
 	servingCertFile   string
 	servingKeyFile    string
 	serviceAccountKey string
@@ -82,6 +83,7 @@ func writePKI(dir, token string) (*pkiFiles, error) {
 
 	files := &pkiFiles{
 		caPEM:             pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		caFile:            filepath.Join(dir, "ca.crt"),
 		servingCertFile:   filepath.Join(dir, "serving.crt"),
 		servingKeyFile:    filepath.Join(dir, "serving.key"),
 		serviceAccountKey: filepath.Join(dir, "service-account.key"),
@@ -95,7 +97,7 @@ func writePKI(dir, token string) (*pkiFiles, error) {
 		path    string
 		content []byte
 	}{
-		{filepath.Join(dir, "ca.crt"), files.caPEM},
+		{files.caFile, files.caPEM},
 		{files.servingCertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: servingDER})},
 		{files.servingKeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: servingKeyDER})},
 		{files.serviceAccountKey, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(saKey)})},
@@ -118,6 +120,7 @@ func readPKI(dir, token string) (*pkiFiles, error) {
 	}
 	files := &pkiFiles{
 		caPEM:             caPEM,
+		caFile:            filepath.Join(dir, "ca.crt"),
 		servingCertFile:   filepath.Join(dir, "serving.crt"),
 		servingKeyFile:    filepath.Join(dir, "serving.key"),
 		serviceAccountKey: filepath.Join(dir, "service-account.key"),

@@ -1,4 +1,5 @@
-"""Start and stop the project's own kube-apiserver (tests/controlplane/)."""
+"""Start and stop the project's own control plane (tests/controlplane/): kube-apiserver,
+kube-controller-manager, kube-scheduler and simulated kubelets in one process."""
 
 from __future__ import annotations
 
