@@ -29,7 +29,7 @@ def _figures(figures: Figures | None) -> list[str]:
         format_ratio_percent(figures.change_failure_rate),
         format_duration(figures.median_time_to_restore_seconds),
         format_rate(figures.deployments_per_day),
-        figures.deployment_frequency.value if figures.deployment_frequency else "-",
+        figures.deployment_frequency or "-",
     ]
 
 

@@ -98,7 +98,12 @@ class Figures(KubeModel):
     median_time_to_restore_seconds: float | None = None
     # Deployment frequency: deployments / window days (unrounded), and its band.
     deployments_per_day: float | None = None
-    deployment_frequency: DeploymentFrequency | None = None
+    # A DeploymentFrequency value. A plain string in the schema: a nullable
+    # enum becomes a CEL rule per breakdown row, over the API server's
+    # cost budget; only the operator writes status.
+    deployment_frequency: str | None = Field(
+        default=None, description="The DORA band: elite, high, medium or low (see the README)."
+    )
 
 
 class Dimension(StrEnum):

@@ -20,6 +20,7 @@ from kubedora.k8s.client import api_reachable, connect
 from kubedora.k8s.errors import Unavailable
 from kubedora.receiver import telemetry
 from kubedora.receiver.auth import CredentialCache, read_credentials
+from kubedora.receiver.hooks import argocd_sync, flux_event
 from kubedora.receiver.problems import Problem, problem_response
 from kubedora.receiver.routes import (
     STATE_KEY,
@@ -74,6 +75,8 @@ def create_app(
     for path in ("/api/v2/dora/failure", "/api/v2/dora/incident"):
         app.router.add_post(path, dora_failure)
     app.router.add_post("/api/v2/dora/deployment", dora_deployment)
+    app.router.add_post("/hooks/flux", flux_event)
+    app.router.add_post("/hooks/argocd", argocd_sync)
     return app
 
 

@@ -26,7 +26,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from kubedora.k8s.errors import translated
-from kubedora.models import DORASOURCES, DoraSourceSpec, FailureSource, SecretRef
+from kubedora.models import DORASOURCES, DeploymentSource, DoraSourceSpec, FailureSource, SecretRef
 
 log = logging.getLogger("kubedora.receiver.auth")
 
@@ -39,6 +39,8 @@ class SourceCredentials:
     spec: DoraSourceSpec
     api_keys: tuple[bytes, ...] = ()
     signing_secrets: tuple[bytes, ...] = ()
+    # The `token` values of a Flux generic-hmac Provider (spec.flux.signingSecretRef).
+    flux_signing_secrets: tuple[bytes, ...] = ()
     # Why some of them are missing, for the logs (never the values).
     problems: tuple[str, ...] = field(default=())
 
@@ -103,7 +105,17 @@ async def read_credentials(
             signing = values.values
             if values.problem:
                 problems.append(values.problem)
-        found.append(SourceCredentials(name, spec, keys, signing, tuple(problems)))
+        flux: tuple[bytes, ...] = ()
+        if spec.flux is not None and spec.flux.signing_secret_ref is not None:
+            values = secrets[spec.flux.signing_secret_ref.name]
+            flux = values.values
+            if values.problem:
+                problems.append(values.problem)
+        found.append(
+            SourceCredentials(
+                name, spec, keys, signing, flux_signing_secrets=flux, problems=tuple(problems)
+            )
+        )
     return found
 
 
@@ -113,6 +125,8 @@ def _secret_refs(spec: DoraSourceSpec) -> list[SecretRef]:
         refs.append(spec.api_key_secret_ref)
     if spec.pagerduty is not None and spec.pagerduty.signing_secret_ref is not None:
         refs.append(spec.pagerduty.signing_secret_ref)
+    if spec.flux is not None and spec.flux.signing_secret_ref is not None:
+        refs.append(spec.flux.signing_secret_ref)
     return refs
 
 
@@ -197,15 +211,33 @@ def key_matches(given: bytes, keys: Sequence[bytes]) -> bool:
     return any_equal([given], keys)
 
 
+Source = FailureSource | DeploymentSource
+
+
+def enables(spec: DoraSourceSpec, source: Source) -> bool:
+    """Whether the DoraSource counts what `source` sends: its failureSources
+    for failures, its deploymentSources for deployments. (Both kinds have an
+    `api` member and StrEnums compare as strings: tell them apart by type.)"""
+    if isinstance(source, DeploymentSource):
+        return source in spec.deployment_sources
+    return source in spec.failure_sources
+
+
+def describe_source(source: Source) -> str:
+    if isinstance(source, DeploymentSource):
+        return f"{source.value} deployment source"
+    return f"{source.value} source"
+
+
 def authenticate(
-    sources: Sequence[SourceCredentials], source: FailureSource, api_key: str | None
+    sources: Sequence[SourceCredentials], source: Source, api_key: str | None
 ) -> list[SourceCredentials]:
     """The DoraSources that enable `source` and accept `api_key`, by name."""
     if not api_key:
         raise Denied(401, f"missing {API_KEY_HEADER} header")
-    enabled = [s for s in sources if source in s.spec.failure_sources]
+    enabled = [s for s in sources if enables(s.spec, source)]
     if not enabled:
-        raise Denied(403, f"no DoraSource in this namespace enables the {source.value} source")
+        raise Denied(403, f"no DoraSource in this namespace enables the {describe_source(source)}")
     given = api_key.encode()
     accepted = [s for s in enabled if key_matches(given, s.api_keys)]
     if not accepted:
@@ -213,6 +245,32 @@ def authenticate(
             403, f"{API_KEY_HEADER} is not a key of any DoraSource enabling {source.value}"
         )
     return accepted
+
+
+FLUX_SIGNATURE_HEADER = "X-Signature"
+FLUX_PREFIX = "sha256="
+
+
+def flux_signed_by(
+    accepted: Sequence[SourceCredentials], body: bytes, signature: str | None
+) -> SourceCredentials:
+    """The first accepted DoraSource whose Flux rule the delivery meets: no
+    key configured, or `X-Signature: sha256=<hex HMAC-SHA256 of the body>`
+    under one of its keys (a `generic-hmac` Provider's `token`). Anything
+    else is 401: the sender could not prove who it is."""
+    for candidate in accepted:
+        secrets = candidate.flux_signing_secrets
+        wants = candidate.spec.flux is not None and candidate.spec.flux.signing_secret_ref
+        if not wants:
+            return candidate
+        if signature and signature.strip().lower().startswith(FLUX_PREFIX) and secrets:
+            given = signature.strip()[len(FLUX_PREFIX) :].lower().encode()
+            expected = [hmac.new(s, body, hashlib.sha256).hexdigest().encode() for s in secrets]
+            if any_equal([given], expected):
+                return candidate
+    if not signature:
+        raise Denied(401, f"missing {FLUX_SIGNATURE_HEADER} header")
+    raise Denied(401, f"{FLUX_SIGNATURE_HEADER} does not match the body")
 
 
 def signed_by(
@@ -259,9 +317,7 @@ class CredentialCache:
             return await self._reload(max_age=self._ttl)
         return self._sources
 
-    async def authorized(
-        self, source: FailureSource, api_key: str | None
-    ) -> list[SourceCredentials]:
+    async def authorized(self, source: Source, api_key: str | None) -> list[SourceCredentials]:
         """authenticate() against the cache; a refused key triggers one reload."""
         sources = await self.current()
         try:
