@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def home_namespace(args: argparse.Namespace) -> str | None:
+    """Where the operator records rollouts: the first --namespace, else
+    $KUBEDORA_NAMESPACE or the pod's namespace (what the receiver writes to)."""
+    given: list[str] = args.namespace or []
+    return given[0] if given else _default_namespace()
+
+
 def run_operator(args: argparse.Namespace) -> int:
     import kopf
 
@@ -149,7 +156,9 @@ def run_operator(args: argparse.Namespace) -> int:
             liveness_endpoint=args.liveness,
             memo=kopf.Memo(
                 config=OperatorConfig.from_env(
-                    os.environ, namespaces=None if args.all_namespaces else namespaces
+                    os.environ,
+                    namespaces=None if args.all_namespaces else namespaces,
+                    home_namespace=home_namespace(args),
                 )
             ),
         )

@@ -39,6 +39,9 @@ class OperatorConfig(_FromEnvironment):
     worker_limit: int = Field(default=64, ge=1)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
+    # Where rollouts of catalog workloads are recorded as Deployments (the
+    # namespace the receiver writes to); None: they are not recorded.
+    home_namespace: str | None = None
 
 
 class ReceiverConfig(_FromEnvironment):

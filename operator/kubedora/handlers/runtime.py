@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import kopf
@@ -21,12 +21,24 @@ from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
 from kubedora.handlers import facts
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.rollouts import RolloutWatcher
 from kubedora.handlers.scoreboard import Triggers
 from kubedora.k8s.client import connect
-from kubedora.k8s.informer import Informer, KeyedIndex
+from kubedora.k8s.informer import Consumer, Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics import DeploymentFact, FailureFact
-from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, GROUP, PREFIX, CatalogEntry
+from kubedora.models import (
+    CATALOG_KINDS,
+    CONTROLLER_REVISIONS,
+    DEPLOYMENTS,
+    FAILURES,
+    GROUP,
+    PREFIX,
+    REPLICASETS,
+    CatalogEntry,
+)
+
+log = logging.getLogger("kubedora.operator")
 
 
 @dataclass
@@ -38,10 +50,15 @@ class Caches:
     catalog: Catalog
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
+    # ReplicaSets and ControllerRevisions, for the rollout watcher.
+    revision_informers: list[Informer] = field(default_factory=list)
 
     @property
     def informers(self) -> list[Informer]:
-        return [*self.catalog_informers, *self.fact_informers]
+        return [*self.catalog_informers, *self.fact_informers, *self.revision_informers]
+
+    async def all_synced(self) -> None:
+        await _all_synced(self.informers)
 
     async def facts_synced(self) -> None:
         await _all_synced(self.fact_informers)
@@ -59,8 +76,11 @@ def build(
     namespaces: list[str] | None,
     triggers: Triggers,
     rematcher: Rematcher,
+    rollouts: RolloutWatcher | None = None,
 ) -> Caches:
-    """Informers for every namespace served (None: all of them, one watch)."""
+    """Informers for every namespace served (None: all of them, one watch).
+    With a rollout watcher, it follows the apps/v1 catalog kinds, their
+    ReplicaSets and ControllerRevisions, and our Deployments."""
     scopes: list[str | None] = list(namespaces) if namespaces else [None]
 
     def touch(old: Mapping[str, object], new: Mapping[str, object]) -> None:
@@ -80,6 +100,7 @@ def build(
     catalog_indexes: list[KeyedIndex[CatalogKey, CatalogEntry]] = []
     catalog_informers: list[Informer] = []
     fact_informers: list[Informer] = []
+    revision_informers: list[Informer] = []
     for resource in CATALOG_KINDS:
         entries: KeyedIndex[CatalogKey, CatalogEntry] = KeyedIndex(
             functools.partial(index.catalog_values, resource.kind)
@@ -91,20 +112,24 @@ def build(
             dependents=dependents,
         )
         catalog_indexes.append(entries)
+        # The index first: the follower's re-matches read the new catalog.
+        consumers: list[Consumer] = [entries, follower]
+        if rollouts is not None and resource.group == "apps":
+            consumers.append(rollouts.workloads(resource.kind))
         for namespace in scopes:
-            # The index first: the follower's re-matches read the new catalog.
-            catalog_informers.append(
-                Informer(api, resource, [entries, follower], namespace=namespace)
-            )
+            catalog_informers.append(Informer(api, resource, consumers, namespace=namespace))
+    deployment_consumers: list[Consumer] = [deployment_facts, deployment_dependents]
+    if rollouts is not None:
+        deployment_consumers.append(rollouts.recorded())
+        revisions = rollouts.revisions()
+        for resource in (REPLICASETS, CONTROLLER_REVISIONS):
+            for namespace in scopes:
+                revision_informers.append(Informer(api, resource, [revisions], namespace=namespace))
     for namespace in scopes:
         fact_informers.append(
             Informer(api, FAILURES, [failure_facts, failure_dependents], namespace=namespace)
         )
-        fact_informers.append(
-            Informer(
-                api, DEPLOYMENTS, [deployment_facts, deployment_dependents], namespace=namespace
-            )
-        )
+        fact_informers.append(Informer(api, DEPLOYMENTS, deployment_consumers, namespace=namespace))
     return Caches(
         failure_facts=failure_facts,
         deployment_facts=deployment_facts,
@@ -113,6 +138,7 @@ def build(
         catalog=Catalog(catalog_indexes),
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
+        revision_informers=revision_informers,
     )
 
 
@@ -212,18 +238,45 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     configure(settings, config)
     api = await connect()
     triggers, rematcher = Triggers(), Rematcher()
+    rollouts = None
+    if config.home_namespace:
+        rollouts = RolloutWatcher(api, config.home_namespace)
+    else:
+        log.warning(
+            "Rollouts of catalog workloads are not recorded: no home namespace. Set "
+            "KUBEDORA_NAMESPACE (the pod's namespace in manifests/) or pass --namespace."
+        )
     runtime = Runtime(
         config=config,
         api=api,
         triggers=triggers,
         rematcher=rematcher,
-        caches=build(api, config.namespaces, triggers, rematcher),
+        caches=build(api, config.namespaces, triggers, rematcher, rollouts),
     )
     runtime.tasks = [
         asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
         for informer in runtime.caches.informers
     ]
+    if rollouts is not None:
+        runtime.tasks.append(
+            asyncio.create_task(
+                _supervised(rollouts.run, runtime.caches.all_synced), name="rollouts"
+            )
+        )
     memo["runtime"] = runtime
+
+
+async def _supervised(
+    run: Callable[[Callable[[], Awaitable[None]]], Awaitable[None]],
+    synced: Callable[[], Awaitable[None]],
+) -> None:
+    """The rollout watcher, restarted after a bug rather than gone silent."""
+    while True:
+        try:
+            await run(synced)
+        except Exception:
+            log.exception("the rollout watcher failed; starting it again")
+            await asyncio.sleep(2.0)
 
 
 async def cleanup(memo: kopf.Memo) -> None:
