@@ -230,7 +230,7 @@ def test_a_restart_in_the_middle_of_a_rollout_records_it_once(
 ) -> None:
     # minReadySeconds keeps each pod unavailable for a while: a slow rollout.
     target = f"{kind.lower()}/web"
-    apply(kubeconfig, namespace, workload(kind, "web", "example.test/web:1.0", minReadySeconds=3))
+    apply(kubeconfig, namespace, workload(kind, "web", "example.test/web:1.0", minReadySeconds=5))
     rollout(kubeconfig, namespace, target)
     wait_for_records(custom_objects, namespace, 1)
     ok(kubectl(kubeconfig, namespace, "set", "image", target, "web=example.test/web:2.0"))
@@ -239,12 +239,24 @@ def test_a_restart_in_the_middle_of_a_rollout_records_it_once(
         read = apps_v1.read_namespaced_deployment if kind == "Deployment" else None
         body = (read or apps_v1.read_namespaced_stateful_set)("web", namespace)
         status: Any = body.status
-        return bool(status.updated_replicas) and (status.available_replicas or 0) < 2
+        generation = cast("client.V1ObjectMeta", body.metadata).generation
+        complete = (status.updated_replicas, status.available_replicas, status.replicas) == (
+            2,
+            2,
+            2,
+        )
+        return status.observed_generation == generation and not complete
 
     poll(in_progress, timeout=30, what="the rollout under way")
     restart(operator_in, kubeconfig, namespace, tmp_path)
     rollout(kubeconfig, namespace, target)
-    records = wait_for_records(custom_objects, namespace, 2)
+    try:
+        records = wait_for_records(custom_objects, namespace, 2)
+    except AssertionError:
+        print(ok(kubectl(kubeconfig, namespace, "get", target, "-o", "yaml")))
+        print(ok(kubectl(kubeconfig, namespace, "get", "controllerrevisions", "-o", "yaml")))
+        print(operator_in[-1].log()[-3000:])
+        raise
     assert [r["spec"]["version"] for r in records] == ["1.0", "2.0"]
     # Once more, after it completed: the restarted operator re-lists, finds
     # both recorded, and records only what is new.

@@ -142,6 +142,10 @@ def workload_of(kind: str, body: Body) -> Workload | None:
     elif kind == "StatefulSet":
         revision_ref = status.get("updateRevision")
         updated = _int(status.get("updatedReplicas"))
+        if status.get("currentRevision") == revision_ref:
+            # Once a rollout completes the controller moves the updated
+            # replicas to currentReplicas (updatedReplicas may drop to 0).
+            updated = max(updated, _int(status.get("currentReplicas")))
         available = _int(status.get("availableReplicas", status.get("readyReplicas")))
         total = _int(status.get("replicas"))
     else:

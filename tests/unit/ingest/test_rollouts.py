@@ -258,6 +258,16 @@ def test_a_statefulset_is_done_when_its_revisions_agree() -> None:
     assert "k8s_revision:2" in verdict.spec.custom_tags
 
 
+def test_a_completed_statefulset_reports_its_replicas_as_current() -> None:
+    # What the controller leaves once a rolling update is complete.
+    body = statefulset("db-b", "db-b")
+    body["status"] |= {"updatedReplicas": 0, "currentReplicas": 2}
+    revisions = [controller_revision("db-b", 2, T0)]
+    done = rollouts.workload_of("StatefulSet", body)
+    assert done is not None
+    assert rollouts.verdict(done, rollouts.current_revision(done, revisions), None, NOW)
+
+
 def test_a_daemonset_rolls_out_its_highest_revision() -> None:
     body: dict[str, Any] = {
         "metadata": {"name": "agent", "namespace": "ops", "uid": "uid-ds", "generation": 3,
