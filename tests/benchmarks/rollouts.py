@@ -176,6 +176,7 @@ def main() -> None:
     parser.add_argument("--workloads", type=int, default=1000)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kubedora-bench-"))
+    (tmp / "controlplane").mkdir()
     plane = controlplane.start(tmp / "controlplane")
     print(f"control plane warm start: {plane.startup_seconds:.1f}s")
     api = new_client(plane.kubeconfig)

@@ -361,3 +361,36 @@ def test_a_flux_event_and_the_rollout_it_caused_count_once(
     figures = poll(summary, timeout=60, interval=0.3, what="the scoreboard")
     assert figures["deploymentsPerDay"] == pytest.approx(2 / 30)
     assert figures["deploymentFrequency"] == "medium"
+    status = cast(
+        "dict[str, Any]",
+        custom_objects.get_namespaced_custom_object(
+            GROUP, VERSION, namespace, "dorasources", "prod"
+        ),
+    )["status"]
+    row = next(
+        r for r in status["breakdown"] if (r["dimension"], r["key"]) == ("service", "checkout")
+    )
+    assert (row["deployments"], row["deploymentFrequency"]) == (2, "medium")
+    assert row["deploymentsPerDay"] == pytest.approx(2 / 30)
+    assert status["display"]["deploymentFrequency"] == "medium (2/month)"
+
+
+def test_a_daemonset_rollout_is_recorded(
+    kubeconfig: Path,
+    namespace: str,
+    custom_objects: client.CustomObjectsApi,
+    operator_in: list[OperatorProcess],
+) -> None:
+    manifest = workload("DaemonSet", "agent", "example.test/agent:7.0")
+    del manifest["spec"]["replicas"]
+    apply(kubeconfig, namespace, manifest)
+    rollout(kubeconfig, namespace, "daemonset/agent")
+    wait_for_records(custom_objects, namespace, 1)
+    ok(
+        kubectl(
+            kubeconfig, namespace, "set", "image", "daemonset/agent", "web=example.test/agent:7.1"
+        )
+    )
+    rollout(kubeconfig, namespace, "daemonset/agent")
+    records = wait_for_records(custom_objects, namespace, 2)
+    assert [r["spec"]["version"] for r in records] == ["7.0", "7.1"]
