@@ -121,6 +121,9 @@ class RolloutWatcher:
             timeout=self._timeout,
         )
         self._recorded.add(verdict.name)
+        if number is not None:
+            # Decided for good: the start is no longer needed.
+            self._first_seen.pop((uid, number), None)
         log.info(
             "rollout recorded",
             extra={

@@ -287,7 +287,12 @@ def verdict(
     if number is None or over is None:
         return None
     result, reason, finished = over
-    finished = finished or now
+    if finished is None:
+        # Nothing in the workload records when it completed: now, if this
+        # run saw the rollout under way; else it completed unseen (before
+        # the operator started), and the revision's creation places it
+        # closer than the moment the operator came back.
+        finished = now if first_seen is not None or revision is None else revision.created
     if revision is None:
         started = first_seen or finished
     elif revision.reused or (first_seen and first_seen - revision.created > REUSED_AFTER):

@@ -248,14 +248,21 @@ def test_a_statefulset_is_done_when_its_revisions_agree() -> None:
     done = rollouts.workload_of("StatefulSet", statefulset("db-b", "db-b"))
     assert running is not None
     assert done is not None
+    seen = T0 + timedelta(seconds=2)
     assert (
-        rollouts.verdict(running, rollouts.current_revision(running, revisions), None, NOW) is None
+        rollouts.verdict(running, rollouts.current_revision(running, revisions), seen, NOW) is None
     )
-    verdict = rollouts.verdict(done, rollouts.current_revision(done, revisions), None, NOW)
+    verdict = rollouts.verdict(done, rollouts.current_revision(done, revisions), seen, NOW)
     assert verdict is not None
     assert (verdict.spec.service, verdict.spec.env, verdict.spec.version) == ("db", "prod", "16.1")
+    # Seen under way: finished when seen complete.
     assert (verdict.spec.started_at, verdict.spec.finished_at) == (T0, NOW)
     assert "k8s_revision:2" in verdict.spec.custom_tags
+    # Complete before the operator ever saw it: placed at the revision's creation.
+    unseen = rollouts.verdict(done, rollouts.current_revision(done, revisions), None, NOW)
+    assert unseen is not None
+    assert (unseen.spec.started_at, unseen.spec.finished_at) == (T0, T0)
+    assert unseen.name == verdict.name
 
 
 def test_a_completed_statefulset_reports_its_replicas_as_current() -> None:
