@@ -182,6 +182,9 @@ def test_the_operator_runs_on_the_shipped_rbac(applied: Installed) -> None:
             "restoredFailures": 1,
             "changeFailureRate": 0.5,
             "medianTimeToRestoreSeconds": 3600.0,
+            # Two in the default 30-day window: at least monthly, under weekly.
+            "deploymentsPerDay": 2 / 30,
+            "deploymentFrequency": "medium",
         }
         poll(
             lambda: summary(objects, "kubedora", "default") == expected,

@@ -113,10 +113,11 @@ def test_kubectl_shows_the_scoreboard_and_all_kinds(
         "CFR",
         "MEDIAN",
         "TTR",
+        "FREQUENCY",
         "READY",
         "AGE",
     ]
-    assert row.split()[:7] == ["board", "7d", "2", "1", "50%", "1h", "True"]
+    assert row.split()[:9] == ["board", "7d", "2", "1", "50%", "1h", "high", "(2/week)", "True"]
 
     everything = kubectl(kubeconfig, "get", "dora", "-n", namespace, "-o", "name").stdout.split()
     assert sorted(everything) == sorted(
