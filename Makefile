@@ -10,7 +10,7 @@ DEV_KUBECONFIG := .cache/dev/kubeconfig
 PYTEST_ARGS ?=
 PY_SOURCES := operator tests hack
 
-.PHONY: help install controlplane test unit lint fmt typecheck check crds run cluster-up cluster-down deploy image e2e-kind
+.PHONY: help install debian-deps screenshot controlplane test unit lint fmt typecheck check crds run cluster-up cluster-down deploy image e2e-kind
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -24,7 +24,10 @@ $(INSTALLED): pyproject.toml
 controlplane: ## build the local control plane (only when tests/controlplane/ changed)
 	bash tests/controlplane/build.sh
 
-install: $(INSTALLED) controlplane ## create .venv, install kubedora with test extras, build the control plane
+debian-deps: ## apt-get install what the tests run for real and is missing: prometheus, chromium
+	bash hack/debian-deps.sh
+
+install: $(INSTALLED) controlplane debian-deps ## create .venv, install kubedora with test extras, build the control plane, Prometheus and Chromium
 
 test: install ## run the whole test suite against a real control plane
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -48,6 +51,9 @@ check: lint typecheck ## lint and typecheck
 
 crds: $(INSTALLED) ## regenerate crds/*.yaml from the pydantic models
 	$(PY) -m kubedora.crdgen crds
+
+screenshot: install ## render the dashboard page of a known scenario in headless Chromium: docs/dashboard*.png
+	KUBEDORA_SCREENSHOT_DIR=docs $(VENV)/bin/pytest tests/integration/test_dashboard_page.py -q $(PYTEST_ARGS)
 
 cluster-up: controlplane ## start the local control plane in the background (.cache/dev/kubeconfig)
 	bash hack/cluster.sh up

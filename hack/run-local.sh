@@ -82,6 +82,7 @@ kubectl get dora -n kubedora
 cat <<TXT
 
 operator log: $logs/operator.log   receiver: http://127.0.0.1:8080 (log: $logs/receiver.log)
+dashboard: http://127.0.0.1:8082/namespaces/kubedora   Prometheus metrics: http://127.0.0.1:8082/metrics
 KUBECONFIG=$KUBECONFIG
 Press Ctrl-C to stop.
 TXT

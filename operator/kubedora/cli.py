@@ -63,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     operator.add_argument(
         "--liveness", metavar="URL", help="kopf liveness endpoint, e.g. http://0.0.0.0:8081/healthz"
     )
+    operator.add_argument(
+        "--http-address",
+        metavar="HOST:PORT",
+        default=os.environ.get("KUBEDORA_HTTP_ADDRESS", "127.0.0.1:8082"),
+        help="serve /metrics (Prometheus) and the dashboard page here (default: "
+        "$KUBEDORA_HTTP_ADDRESS or 127.0.0.1:8082); never the receiver's port",
+    )
     operator.add_argument("--verbose", "-v", action="store_true")
 
     metrics = commands.add_parser("metrics", help="print the DoraSource scoreboards")
@@ -73,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--output", "-o", choices=["table", "json"], default="table")
     metrics.add_argument(
         "--breakdown", action="store_true", help="also the rows per service, team and env"
+    )
+    metrics.add_argument(
+        "--trend",
+        action="store_true",
+        help="draw each figure of status.trend as a sparkline (per breakdown row with --breakdown)",
     )
 
     receiver = commands.add_parser("receiver", help="run the webhook receiver")
@@ -99,8 +111,14 @@ def run_operator(args: argparse.Namespace) -> int:
     import kubedora.handlers.registry  # noqa: F401  (registers the handlers)
     from kubedora.config import OperatorConfig
     from kubedora.handlers.runtime import surface_pauses
+    from kubedora.handlers.web import parse_address
     from kubedora.k8s.peering import CheckFailed, Peering, check
 
+    try:
+        parse_address(args.http_address)
+    except ValueError as error:
+        print(f"kubedora operator: {error}", file=sys.stderr)
+        return 2
     namespaces: list[str] = args.namespace or []
     if not args.all_namespaces and not namespaces:
         default = _default_namespace()
@@ -159,6 +177,7 @@ def run_operator(args: argparse.Namespace) -> int:
                     os.environ,
                     namespaces=None if args.all_namespaces else namespaces,
                     home_namespace=home_namespace(args),
+                    http_address=args.http_address,
                 )
             ),
         )
@@ -179,7 +198,7 @@ def run_receiver(args: argparse.Namespace) -> int:
 
 def run_metrics(args: argparse.Namespace) -> int:
     from kubedora.k8s.client import list_dorasources
-    from kubedora.report import SourceReport, render_json, render_table
+    from kubedora.report import SourceReport, render_json, render_table, render_trends
 
     async def fetch() -> list[SourceReport]:
         items = await list_dorasources(
@@ -203,6 +222,9 @@ def run_metrics(args: argparse.Namespace) -> int:
         print(render_json(boards))
     else:
         print(render_table(boards, breakdown=args.breakdown))
+        if args.trend:
+            print()
+            print(render_trends(boards, breakdown=args.breakdown))
     return 0 if boards or args.source is None else 1
 
 

@@ -37,6 +37,14 @@ class OperatorConfig(_FromEnvironment):
     peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
     # How many objects kopf handles at once (status writes in flight).
     worker_limit: int = Field(default=64, ge=1)
+    # How long a worker waits for its object's next event before it gives its
+    # place to the next object (after its own patch is seen back).
+    worker_idle_seconds: float = Field(default=0.1, gt=0.0)
+    # The operator's own HTTP server: /metrics and the dashboard page.
+    http_address: str = Field(default="127.0.0.1:8082", min_length=3)
+    # Breakdown rows per dimension exported as Prometheus labels; the rest
+    # fold into key="__other__" (their keys are users' service/team/env names).
+    metrics_rows_per_dimension: int = Field(default=20, ge=0, le=1000)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
     # Where rollouts of catalog workloads are recorded as Deployments (the
@@ -50,13 +58,6 @@ class ReceiverConfig(_FromEnvironment):
 
     namespace: str = Field(min_length=1)
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, ge=1)
-    # DoraSources and their Secrets are cached this long, so a delivery does
-    # not cost three extra API reads; a key added since is honoured sooner,
-    # see credentials_min_refresh.
-    credentials_ttl: float = Field(default=5.0, gt=0.0)
-    # An unknown key makes the receiver reload its credentials, at most this
-    # often (a wrong key must not turn into a stream of API reads).
-    credentials_min_refresh: float = Field(default=1.0, ge=0.0)
     # One request to the API server.
     api_timeout: float = Field(default=2.0, gt=0.0)
     # The whole delivery: PagerDuty gives up after 5 s and retries; answering

@@ -8,8 +8,15 @@ from collections.abc import Sequence
 
 from pydantic import Field
 
-from kubedora.metrics import format_duration, format_rate, format_ratio_percent
-from kubedora.models import BreakdownRow, DoraSourceSpec, DoraSourceStatus, Figures, KubeModel
+from kubedora.metrics import ABSENT, format_duration, format_rate, format_ratio_percent, sparkline
+from kubedora.models import (
+    BreakdownRow,
+    DoraSourceSpec,
+    DoraSourceStatus,
+    Figures,
+    KubeModel,
+    TrendPoint,
+)
 
 
 class SourceReport(KubeModel):
@@ -91,10 +98,80 @@ def render_json(boards: Sequence[SourceReport]) -> str:
                 **{
                     key: value
                     for key, value in b.status.to_wire().items()
-                    if key in ("windowStart", "windowEnd", "summary", "breakdown", "conditions")
+                    if key
+                    in ("windowStart", "windowEnd", "summary", "breakdown", "trend", "conditions")
                 },
             }
             for b in boards
         ],
         indent=2,
     )
+
+
+def _count(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _per_day(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+# How the newest value of a trend figure reads; counts otherwise.
+_SHOWN = {
+    "change_failure_rate": format_ratio_percent,
+    "median_time_to_restore_seconds": format_duration,
+    "median_lead_time_seconds": format_duration,
+    "deployments_per_day": _per_day,
+}
+_LABELS = {
+    "change_failure_rate": "CFR",
+    "median_time_to_restore_seconds": "median TTR",
+    "median_lead_time_seconds": "median lead time",
+    "restored_failures": "restored",
+}
+TREND_FIGURES = [name for name in TrendPoint.model_fields if name != "start"]
+
+
+def _series(points: Sequence[TrendPoint], figure: str) -> list[float | None]:
+    values: list[float | None] = []
+    for point in points:
+        value = getattr(point, figure)
+        values.append(None if value is None else float(value))
+    return values
+
+
+def _trend_rows(label: str, points: Sequence[TrendPoint]) -> list[list[str]]:
+    rows = []
+    for figure in TREND_FIGURES:
+        values = _series(points, figure)
+        if all(value is None for value in values) and figure == "median_lead_time_seconds":
+            continue  # not measured by this operator yet
+        newest = values[-1] if values else None
+        shown = _SHOWN.get(figure, _count)
+        label_of = _LABELS.get(figure, figure.replace("_", " "))
+        rows.append([label, label_of, sparkline(values), shown(newest)])
+    return rows
+
+
+def render_trends(boards: Sequence[SourceReport], *, breakdown: bool = False) -> str:
+    """Each figure of status.trend as a sparkline, oldest bucket first; with
+    `breakdown`, also the trends of the busiest breakdown rows."""
+    if not boards:
+        return "No DoraSources found."
+    parts = []
+    for board in boards:
+        points = board.status.trend
+        bucket = board.spec.trend.bucket if board.spec.trend else "7d"
+        if not points:
+            parts.append(f"{board.namespace}/{board.name}: no trend (not computed, or turned off)")
+            continue
+        parts.append(
+            f"{board.namespace}/{board.name}: {len(points)} buckets of {bucket} from "
+            f"{points[0].start:%Y-%m-%d}, oldest first ({ABSENT} no data):"
+        )
+        rows = [["ROW", "FIGURE", "TREND", "NEWEST"], *_trend_rows("summary", points)]
+        if breakdown:
+            for row in board.status.breakdown_trend:
+                rows += _trend_rows(f"{row.dimension.value}: {row.key}", row.points)
+        parts.append(_table(rows))
+    return "\n".join(parts)

@@ -7,7 +7,9 @@ operator holds, for N failures + N deployments.
 In memory, each body goes through the operator's own fact functions
 (handlers/facts.py: the pydantic parse of its spec and status) and the facts
 are held in plain lists, as the informer-fed indexes hold them; the recompute
-is the DoraSource status computation itself. With --cluster, the objects are
+is the DoraSource status computation itself, once with trends off
+(spec.trend.buckets 0, the reference) and once with the default trend (12
+buckets of 7d, and the busiest breakdown rows), side by side. With --cluster, the objects are
 created in a local control plane and a real `kubedora operator` process
 lists and watches them; its peak RSS (VmHWM) and the time until the scoreboard
 counts them all are printed. Not a test: it prints figures.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import resource
 import statistics
@@ -91,21 +94,28 @@ def in_memory(n: int, repeats: int) -> None:
     held, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    spec = DoraSourceSpec(window="30d")
-    timings = []
+    timings: dict[str, list[float]] = {"off": [], "on": []}
+    specs = {
+        "off": DoraSourceSpec.model_validate({"window": "30d", "trend": {"buckets": 0}}),
+        "on": DoraSourceSpec(window="30d"),  # the default trend: 12 buckets of 7d
+    }
     status = DoraSourceStatus()
     for _ in range(repeats):
-        started = time.perf_counter()
-        status = scoreboard_status(spec, DoraSourceStatus(), failures, deployments, 1, now)
-        timings.append(time.perf_counter() - started)
+        # Alternate, so that both see the same machine load.
+        for key, spec in specs.items():
+            started = time.perf_counter()
+            status = scoreboard_status(spec, DoraSourceStatus(), failures, deployments, 1, now)
+            timings[key].append(time.perf_counter() - started)
     assert status.summary is not None
+    assert len(status.trend) == 12
+    off, on = (statistics.median(timings[key]) for key in ("off", "on"))
     print(
-        f"{n:>7} failures + {n:>7} deployments: "
-        f"recompute median {statistics.median(timings) * 1000:8.1f} ms "
-        f"(min {min(timings) * 1000:.1f}, max {max(timings) * 1000:.1f}, {repeats} runs); "
-        f"indexing {index_seconds:.2f}s; facts held {held / 2**20:.1f} MiB; "
-        f"rows {len(status.breakdown)}; in window: {status.summary.failures} failures, "
-        f"{status.summary.deployments} deployments"
+        f"{n:>7} failures + {n:>7} deployments: recompute median "
+        f"{off * 1000:8.1f} ms without trends, {on * 1000:8.1f} ms with (x{on / off:.2f}; "
+        f"{repeats} runs each); indexing {index_seconds:.2f}s; facts held {held / 2**20:.1f} MiB; "
+        f"rows {len(status.breakdown)}, row trends {len(status.breakdown_trend)}; in window: "
+        f"{status.summary.failures} failures, {status.summary.deployments} deployments; "
+        f"status {len(json.dumps(status.to_wire())) / 1024:.0f} KiB"
     )
 
 

@@ -30,6 +30,10 @@ func apiserverArgs(port int, etcdURL string, pki *pkiFiles, verbosity int) []str
 		"--endpoint-reconciler-type=none",
 		"--allow-privileged=true",
 		"--profiling=false",
+		// A stop waits this long for open responses, watches included (the
+		// default is 60 s): the outage tests stop the server under watching
+		// clients and expect it gone within seconds.
+		"--request-timeout=10s",
 		"--v=" + strconv.Itoa(verbosity),
 	}
 }

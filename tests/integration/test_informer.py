@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kubernetes import client as sync_client
 from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
 
 from kubedora.k8s import informer as informer_module
 from kubedora.k8s.informer import Gone, Informer, KeyedIndex, running
@@ -90,3 +92,24 @@ async def test_an_expired_watch_means_list_again() -> None:
     cache = Informer(None, DEPLOYMENTS, [])  # type: ignore[arg-type]
     with pytest.raises(Gone):
         cache._apply({"type": "ERROR", "object": {"code": 410, "message": "too old"}}, "1")
+
+
+@pytest.mark.usefixtures("crds")
+async def test_an_error_answer_to_a_list_is_an_error_not_an_empty_list(
+    api: client.ApiClient, custom_objects: sync_client.CustomObjectsApi, namespace: str
+) -> None:
+    create(custom_objects, namespace, "Deployment", "d0", deployment("s0", ago(days=1)))
+    index: KeyedIndex[str, str] = KeyedIndex(by_service)
+    cache = Informer(api, DEPLOYMENTS, [index], namespace=namespace)
+    await cache._list()
+    assert list(index["s0"]) == ["d0"]
+
+    # A kind the API server does not serve answers 404, as a restarting one
+    # answers 503: the informer must raise, and keep what it holds.
+    missing = Informer(
+        api, replace(DEPLOYMENTS, plural="nonexistents"), [index], namespace=namespace
+    )
+    with pytest.raises(ApiException) as refused:
+        await missing._list()
+    assert refused.value.status == 404
+    assert list(index["s0"]) == ["d0"]

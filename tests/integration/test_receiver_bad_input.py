@@ -94,20 +94,25 @@ def assert_error(reply: Reply, status: int, detail: str) -> None:
 CASES = [
     # Authentication.
     pytest.param(WEBHOOK, TRIGGER, {"api_key": None}, 401, "missing DD-API-KEY", id="pd-no-key"),
-    pytest.param(WEBHOOK, TRIGGER, {"api_key": "nope"}, 403, "not a key", id="pd-wrong-key"),
+    pytest.param(WEBHOOK, TRIGGER, {"api_key": "nope"}, 403, "not accepted", id="pd-wrong-key"),
     pytest.param(
         WEBHOOK,
         TRIGGER,
         {"api_key": "api-only-key-0123"},
         403,
-        "not a key of any DoraSource enabling pagerduty",
+        "no DoraSource that accepts this DD-API-KEY enables the pagerduty source",
         id="pd-key-of-a-source-without-pagerduty",
     ),
     pytest.param(
         DORA_DEPLOYMENT, DEPLOYMENT, {"api_key": None}, 401, "missing", id="deploy-no-key"
     ),
     pytest.param(
-        DORA_FAILURE, FAILURE, {"api_key": API_KEY.upper()}, 403, "not a key", id="fail-wrong-key"
+        DORA_FAILURE,
+        FAILURE,
+        {"api_key": API_KEY.upper()},
+        403,
+        "not accepted",
+        id="fail-wrong-key",
     ),
     # Signatures (the key is right).
     pytest.param(
@@ -276,11 +281,12 @@ def test_no_dorasource_enabling_the_source_is_403(
         reply = running.post(WEBHOOK, TRIGGER)
     finally:
         running.stop()
-    assert_error(reply, 403, "no DoraSource in this namespace enables the pagerduty source")
+    # The key is right, so the caller may learn why it is refused.
+    assert_error(reply, 403, "accepts this DD-API-KEY enables the pagerduty source")
     assert written(custom_objects, namespace) == []
 
 
-def test_no_dorasource_at_all_is_403(
+def test_no_dorasource_at_all_answers_as_a_wrong_key_does(
     kubeconfig: Path, namespace: str, custom_objects: client.CustomObjectsApi
 ) -> None:
     running = start_receiver(kubeconfig, namespace)
@@ -289,7 +295,8 @@ def test_no_dorasource_at_all_is_403(
     finally:
         running.stop()
     for reply in replies:
-        assert_error(reply, 403, "no DoraSource in this namespace enables")
+        # An unauthenticated caller learns nothing of what the namespace holds.
+        assert_error(reply, 403, "DD-API-KEY is not accepted")
     assert written(custom_objects, namespace) == []
 
 

@@ -84,13 +84,10 @@ def outage(tmp_path: Path) -> Iterator[Outage]:
         namespace = unique_name("outage")
         core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
         install_source(core, objects, namespace, default_env="prod")
-        # Credentials cached for the whole test: the outage hits the writes.
+        # The watched credentials stay in force through the outage: it hits
+        # the writes.
         receiver = start_receiver(
-            plane.kubeconfig,
-            namespace,
-            api_timeout=API_TIMEOUT,
-            deadline=DEADLINE,
-            credentials_ttl=600,
+            plane.kubeconfig, namespace, api_timeout=API_TIMEOUT, deadline=DEADLINE
         )
         running = Outage(tmp_path, port, plane, objects, namespace, receiver)
         yield running

@@ -25,6 +25,8 @@ def free_port() -> int:
 class OperatorProcess:
     process: subprocess.Popen[bytes]
     log_path: Path
+    # The operator's own HTTP server (/metrics and the dashboard page).
+    http_url: str = ""
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -39,8 +41,11 @@ def start_operator(
     *args: str,
     env: dict[str, str] | None = None,
     timeout: float = 60.0,
+    http_port: int | None = None,
 ) -> OperatorProcess:
     port = free_port()
+    # Never the default 8082: other test runs on this machine may hold it.
+    http_port = http_port or free_port()
     environ = {
         **os.environ,
         "KUBECONFIG": str(kubeconfig),
@@ -54,12 +59,14 @@ def start_operator(
         *args,
         "--liveness",
         f"http://127.0.0.1:{port}/healthz",
+        "--http-address",
+        f"127.0.0.1:{http_port}",
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environ
         )
-    running = OperatorProcess(process, log_path)
+    running = OperatorProcess(process, log_path, f"http://127.0.0.1:{http_port}")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import kopf
 import pytest
 from pydantic import ValidationError
 
 from kubedora.config import OperatorConfig
+from kubedora.handlers.runtime import configure
 
 
 def test_settings_come_from_kubedora_environment_variables() -> None:
@@ -20,3 +22,13 @@ def test_defaults_without_environment() -> None:
 def test_a_bad_value_is_refused() -> None:
     with pytest.raises(ValidationError, match="resync_seconds"):
         OperatorConfig.from_env({"KUBEDORA_RESYNC_SECONDS": "0"})
+
+
+def test_workers_are_bounded_and_leave_soon_after_their_object() -> None:
+    # kopf's default keeps each worker 5 s after its object's last event,
+    # which paced the whole pool at worker_limit objects per 5 s.
+    settings = kopf.OperatorSettings()
+    configure(settings, OperatorConfig.from_env({"KUBEDORA_WORKER_IDLE_SECONDS": "0.5"}))
+    assert (settings.queueing.worker_limit, settings.queueing.idle_timeout) == (64, 0.5)
+    configure(settings, OperatorConfig())
+    assert settings.queueing.idle_timeout < 1.0

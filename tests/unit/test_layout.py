@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "operator" / "kubedora"
 # Imported from the package, never from their modules.
 SURFACED = ("models", "matching", "metrics")
 # Imported by module: their __init__ is a docstring and nothing else.
-BY_MODULE = ("catalog", "ingest", "k8s", "handlers", "receiver")
+BY_MODULE = ("catalog", "ingest", "k8s", "handlers", "receiver", "web")
 RESOURCE_TABLE = PACKAGE / "models" / "resources.py"
 OUR_NAMES = frozenset({"kubedora.io", "v1alpha1", "failures", "deployments", "dorasources"})
 

@@ -39,18 +39,20 @@ async def reconcile_failure(
     memo: Any,
     **_: Any,
 ) -> None:
-    caches = runtime.runtime_of(memo).caches
+    shared = runtime.runtime_of(memo)
+    caches = shared.caches
     # Matching against a half-listed catalog would file failures wrongly.
     await caches.catalog_synced()
-    await reconcile.failure(
-        body=body,
-        spec=spec,
-        status=status,
-        meta=meta,
-        patch=patch,
-        now=datetime.now(UTC),
-        catalog=caches.catalog,
-    )
+    with shared.telemetry.reconciling(FAILURES.kind):
+        await reconcile.failure(
+            body=body,
+            spec=spec,
+            status=status,
+            meta=meta,
+            patch=patch,
+            now=datetime.now(UTC),
+            catalog=caches.catalog,
+        )
 
 
 @kopf.on.resume(*DEPLOYMENTS.coordinates)
@@ -64,16 +66,18 @@ async def reconcile_deployment(
     memo: Any,
     **_: Any,
 ) -> None:
-    caches = runtime.runtime_of(memo).caches
+    shared = runtime.runtime_of(memo)
+    caches = shared.caches
     await caches.catalog_synced()
-    await reconcile.deployment(
-        spec=spec,
-        status=status,
-        meta=meta,
-        patch=patch,
-        now=datetime.now(UTC),
-        catalog=caches.catalog,
-    )
+    with shared.telemetry.reconciling(DEPLOYMENTS.kind):
+        await reconcile.deployment(
+            spec=spec,
+            status=status,
+            meta=meta,
+            patch=patch,
+            now=datetime.now(UTC),
+            catalog=caches.catalog,
+        )
 
 
 def _spec_not_yet_computed(meta: kopf.Meta, status: kopf.Status, **_: Any) -> bool:
@@ -113,4 +117,5 @@ async def scoreboard_loop(
         failure_facts=shared.caches.failure_facts,
         deployment_facts=shared.caches.deployment_facts,
         logger=logger,
+        boards=shared.telemetry.boards,
     )

@@ -19,10 +19,13 @@ from kubernetes_asyncio import client
 from kubedora.catalog import index
 from kubedora.catalog.index import ObjectRef
 from kubedora.config import OperatorConfig
-from kubedora.handlers import facts
+from kubedora.handlers import facts, recent
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
+from kubedora.handlers.persistence import configure_persistence
 from kubedora.handlers.rollouts import RolloutWatcher
 from kubedora.handlers.scoreboard import Triggers
+from kubedora.handlers.telemetry import InformerLag, InformerState, Telemetry
+from kubedora.handlers.web import DashboardServer
 from kubedora.k8s.client import connect
 from kubedora.k8s.informer import Consumer, Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
@@ -32,11 +35,10 @@ from kubedora.models import (
     CONTROLLER_REVISIONS,
     DEPLOYMENTS,
     FAILURES,
-    GROUP,
-    PREFIX,
     REPLICASETS,
     CatalogEntry,
 )
+from kubedora.web.page import OpenFailure, RecentDeployment
 
 log = logging.getLogger("kubedora.operator")
 
@@ -48,6 +50,9 @@ class Caches:
     failure_dependents: KeyedIndex[CatalogKey, ObjectRef]
     deployment_dependents: KeyedIndex[CatalogKey, ObjectRef]
     catalog: Catalog
+    # For the dashboard page: open failures and deployments by namespace.
+    open_failures: KeyedIndex[str, OpenFailure]
+    recent_deployments: KeyedIndex[str, RecentDeployment]
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
     # ReplicaSets and ControllerRevisions, for the rollout watcher.
@@ -59,6 +64,18 @@ class Caches:
 
     async def all_synced(self) -> None:
         await _all_synced(self.informers)
+
+    def informer_states(self) -> list[InformerState]:
+        return [
+            InformerState(
+                resource=".".join(
+                    part for part in (informer.resource.plural, informer.resource.group) if part
+                ),
+                namespace=informer.namespace or "",
+                synced=informer.synced.is_set,
+            )
+            for informer in self.informers
+        ]
 
     async def facts_synced(self) -> None:
         await _all_synced(self.fact_informers)
@@ -76,6 +93,7 @@ def build(
     namespaces: list[str] | None,
     triggers: Triggers,
     rematcher: Rematcher,
+    telemetry: Telemetry | None = None,
     rollouts: RolloutWatcher | None = None,
 ) -> Caches:
     """Informers for every namespace served (None: all of them, one watch).
@@ -96,6 +114,19 @@ def build(
         index.deployment_dependents
     )
     dependents = (failure_dependents, deployment_dependents)
+    open_failures: KeyedIndex[str, OpenFailure] = KeyedIndex(recent.open_failure_by_namespace)
+    recent_deployments: KeyedIndex[str, RecentDeployment] = KeyedIndex(
+        recent.deployment_by_namespace
+    )
+    failure_consumers: list[Consumer] = [failure_facts, failure_dependents, open_failures]
+    deployment_consumers: list[Consumer] = [
+        deployment_facts,
+        deployment_dependents,
+        recent_deployments,
+    ]
+    if telemetry is not None:
+        failure_consumers.append(InformerLag(FAILURES.kind, telemetry.event_lag))
+        deployment_consumers.append(InformerLag(DEPLOYMENTS.kind, telemetry.event_lag))
 
     catalog_indexes: list[KeyedIndex[CatalogKey, CatalogEntry]] = []
     catalog_informers: list[Informer] = []
@@ -118,7 +149,6 @@ def build(
             consumers.append(rollouts.workloads(resource.kind))
         for namespace in scopes:
             catalog_informers.append(Informer(api, resource, consumers, namespace=namespace))
-    deployment_consumers: list[Consumer] = [deployment_facts, deployment_dependents]
     if rollouts is not None:
         deployment_consumers.append(rollouts.recorded())
         revisions = rollouts.revisions()
@@ -126,9 +156,7 @@ def build(
             for namespace in scopes:
                 revision_informers.append(Informer(api, resource, [revisions], namespace=namespace))
     for namespace in scopes:
-        fact_informers.append(
-            Informer(api, FAILURES, [failure_facts, failure_dependents], namespace=namespace)
-        )
+        fact_informers.append(Informer(api, FAILURES, failure_consumers, namespace=namespace))
         fact_informers.append(Informer(api, DEPLOYMENTS, deployment_consumers, namespace=namespace))
     return Caches(
         failure_facts=failure_facts,
@@ -136,6 +164,8 @@ def build(
         failure_dependents=failure_dependents,
         deployment_dependents=deployment_dependents,
         catalog=Catalog(catalog_indexes),
+        open_failures=open_failures,
+        recent_deployments=recent_deployments,
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
         revision_informers=revision_informers,
@@ -149,6 +179,8 @@ class Runtime:
     triggers: Triggers
     rematcher: Rematcher
     caches: Caches
+    telemetry: Telemetry
+    server: DashboardServer | None = None
     # The informers feeding the caches, for the length of the run.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -208,12 +240,7 @@ def surface_pauses(*, verbose: bool) -> None:
 
 
 def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
-    # Our own names everywhere, never kopf's kopf.zalando.org defaults.
-    settings.persistence.finalizer = f"{PREFIX}finalizer"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    configure_persistence(settings)
     # Only warnings become Events by themselves; notable transitions are posted
     # explicitly, so `kubectl describe` is not flooded with routine logs.
     settings.posting.level = logging.WARNING
@@ -227,6 +254,11 @@ def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
     # over 100,000 objects, that many status writes at a time made the API
     # server time out (504) and held gigabytes. A bounded pool drains them.
     settings.queueing.worker_limit = config.worker_limit
+    # kopf keeps a worker 5 s after its object's last event by default: each
+    # of the workers then handled one object per 5 s, ~13 objects/s in all.
+    # A worker still waits for its own patch to come back before it leaves
+    # (persistence.consistency_timeout), so leaving early loses no event.
+    settings.queueing.idle_timeout = config.worker_idle_seconds
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
 
@@ -246,13 +278,41 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
             "Rollouts of catalog workloads are not recorded: no home namespace. Set "
             "KUBEDORA_NAMESPACE (the pod's namespace in manifests/) or pass --namespace."
         )
+    states: list[Caches] = []
+    telemetry = Telemetry.create(
+        lambda: [state for caches in states for state in caches.informer_states()],
+        worker_limit=config.worker_limit,
+        rows_per_dimension=config.metrics_rows_per_dimension,
+    )
+    caches = build(api, config.namespaces, triggers, rematcher, telemetry, rollouts)
+    states.append(caches)
     runtime = Runtime(
         config=config,
         api=api,
         triggers=triggers,
         rematcher=rematcher,
-        caches=build(api, config.namespaces, triggers, rematcher, rollouts),
+        caches=caches,
+        telemetry=telemetry,
     )
+    telemetry.peering.attach()
+    server = DashboardServer(
+        address=config.http_address,
+        telemetry=telemetry,
+        api=api,
+        namespaces=config.namespaces,
+        open_failures=caches.open_failures,
+        deployments=caches.recent_deployments,
+    )
+    try:
+        await server.start()
+    except OSError as error:
+        telemetry.peering.detach()
+        await api.close()
+        # Permanent: a port in use stays in use; say so and stop.
+        raise kopf.PermanentError(
+            f"cannot serve --http-address {config.http_address}: {error}"
+        ) from error
+    runtime.server = server
     runtime.tasks = [
         asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
         for informer in runtime.caches.informers
@@ -281,6 +341,9 @@ async def _supervised(
 
 async def cleanup(memo: kopf.Memo) -> None:
     runtime = runtime_of(memo)
+    if runtime.server is not None:
+        await runtime.server.close()
+    runtime.telemetry.peering.detach()
     for task in runtime.tasks:
         task.cancel()
     for task in runtime.tasks:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
 
 import kopf
 from kubernetes_asyncio import client
 
 from kubedora.config import OperatorConfig
+from kubedora.handlers.telemetry import Boards
 from kubedora.k8s.client import patch_status
 from kubedora.k8s.errors import API_ERRORS
 from kubedora.k8s.informer import KeyedIndex
@@ -24,12 +25,21 @@ from kubedora.metrics import (
     DeploymentFact,
     FailureFact,
     compute,
+    compute_trend,
     format_duration,
     format_frequency,
     format_ratio_percent,
     parse_window,
 )
-from kubedora.models import DORASOURCES, Display, DoraSourceSpec, DoraSourceStatus, not_ready, ready
+from kubedora.models import (
+    DORASOURCES,
+    Display,
+    DoraSourceSpec,
+    DoraSourceStatus,
+    TrendSettings,
+    not_ready,
+    ready,
+)
 
 
 class Triggers:
@@ -71,11 +81,12 @@ RETRY_SECONDS = 5.0
 def scoreboard_status(
     spec: DoraSourceSpec,
     previous: DoraSourceStatus,
-    failures: Iterable[FailureFact],
-    deployments: Iterable[DeploymentFact],
+    failures: Collection[FailureFact],
+    deployments: Collection[DeploymentFact],
     generation: int | None,
     now: datetime,
 ) -> DoraSourceStatus:
+    trend_settings = spec.trend or TrendSettings()
     try:
         window = parse_window(spec.window)
     except ValueError as error:
@@ -83,6 +94,16 @@ def scoreboard_status(
             previous,
             reason="InvalidWindow",
             message=str(error),
+            observed_generation=generation,
+            now=now,
+        )
+    try:
+        bucket = parse_window(trend_settings.bucket)
+    except ValueError as error:
+        return not_ready(
+            previous,
+            reason="InvalidTrend",
+            message=f"spec.trend.bucket: {error}",
             observed_generation=generation,
             now=now,
         )
@@ -96,12 +117,25 @@ def scoreboard_status(
         scope=spec.scope,
         deployment_sources=frozenset(spec.deployment_sources),
     )
+    # The same facts, in the same recompute: trends never lag the summary.
+    trend = compute_trend(
+        failures,
+        deployments,
+        end=now,
+        bucket=bucket,
+        buckets=trend_settings.buckets,
+        sources=frozenset(spec.failure_sources),
+        scope=spec.scope,
+        deployment_sources=frozenset(spec.deployment_sources),
+    )
     summary = board.summary
     return DoraSourceStatus(
         window_start=start,
         window_end=now,
         summary=summary,
         breakdown=board.breakdown,
+        trend=trend.points,
+        breakdown_trend=trend.rows,
         display=Display(
             change_failure_rate=format_ratio_percent(summary.change_failure_rate),
             median_time_to_restore=format_duration(summary.median_time_to_restore_seconds),
@@ -136,6 +170,44 @@ async def run(
     failure_facts: KeyedIndex[str, FailureFact],
     deployment_facts: KeyedIndex[str, DeploymentFact],
     logger: kopf.Logger,
+    boards: Boards | None = None,
+) -> None:
+    try:
+        await _loop(
+            api=api,
+            config=config,
+            triggers=triggers,
+            facts_synced=facts_synced,
+            name=name,
+            namespace=namespace,
+            body=body,
+            stopped=stopped,
+            failure_facts=failure_facts,
+            deployment_facts=deployment_facts,
+            logger=logger,
+            boards=boards if boards is not None else Boards(),
+        )
+    finally:
+        # Stopped, deleted or paused in favour of another replica: this
+        # replica no longer vouches for the figures.
+        if boards is not None:
+            boards.drop(namespace, name)
+
+
+async def _loop(
+    *,
+    api: client.ApiClient,
+    config: OperatorConfig,
+    triggers: Triggers,
+    facts_synced: Callable[[], Awaitable[None]],
+    name: str,
+    namespace: str,
+    body: kopf.Body,
+    stopped: kopf.DaemonStopped,
+    failure_facts: KeyedIndex[str, FailureFact],
+    deployment_facts: KeyedIndex[str, DeploymentFact],
+    logger: kopf.Logger,
+    boards: Boards,
 ) -> None:
     seen = triggers.counter(namespace)
     # Never publish the scoreboard of a half-listed cluster (after a restart,
@@ -156,9 +228,11 @@ async def run(
             if not await patch_status(api, DORASOURCES, namespace, name, status.to_wire()):
                 return  # deleted; kopf stops this loop too
         except API_ERRORS as error:
+            boards.write_failed(namespace, name)
             logger.warning(f"could not write the scoreboard, retrying: {error}")
             await stopped.wait(RETRY_SECONDS)
             continue
+        boards.put(namespace, name, spec, status, body.get("status") or {})
         seen = await _wait_for_change(triggers, config, namespace, seen, stopped)
         # Let a burst of changes settle, so it costs one recompute, not many.
         if not stopped and config.debounce_seconds > 0:

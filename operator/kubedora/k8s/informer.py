@@ -65,6 +65,11 @@ class Informer:
         self._namespace = namespace
         self.synced = asyncio.Event()
 
+    @property
+    def namespace(self) -> str | None:
+        """The namespace followed; None for all of them."""
+        return self._namespace
+
     async def supervised(self) -> None:
         """run(), restarted after any failure: a consumer's bug must not leave
         the operator serving figures that silently stopped moving."""
@@ -90,7 +95,7 @@ class Informer:
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def _get(self, query: list[tuple[str, str]], timeout: float | None) -> Any:
-        return await self._api.call_api(
+        response = await self._api.call_api(
             self.resource.path(self._namespace),
             "GET",
             query_params=query,
@@ -99,6 +104,16 @@ class Informer:
             _return_http_data_only=True,
             _request_timeout=timeout,
         )
+        # Unread responses are not checked by the client: an error (a 503
+        # while the API server restarts, a 403) would read as an empty list
+        # and make the consumers forget every object.
+        if not 200 <= response.status < 300:
+            try:
+                body = await response.read()
+            finally:
+                response.release()
+            raise ApiException(status=response.status, reason=body.decode(errors="replace")[:200])
+        return response
 
     async def _list(self) -> str:
         seen: set[str] = set()

@@ -2,6 +2,15 @@
 
 No I/O: callers hand in facts already read from the cluster."""
 
+from kubedora.metrics.bands import (
+    FREQUENCY_AT_LEAST,
+    Band,
+    change_failure_rate_band,
+    frequency_band,
+    lead_time_band,
+    time_to_restore_band,
+)
+from kubedora.metrics.bounds import OTHER, bound_rows, busiest
 from kubedora.metrics.dora import (
     DeploymentFact,
     FailureFact,
@@ -9,8 +18,7 @@ from kubedora.metrics.dora import (
     compute,
     median,
 )
-from kubedora.metrics.frequency import BANDS, deployments_per_day, frequency_band
-from kubedora.metrics.once import SAME_CHANGE_WITHIN, once, same_change
+from kubedora.metrics.once import SAME_CHANGE_WITHIN, counted_deployments, once, same_change
 from kubedora.metrics.restore import (
     Restore,
     effective_state,
@@ -19,7 +27,15 @@ from kubedora.metrics.restore import (
     restore_of,
     timeline_of,
 )
+from kubedora.metrics.trend import (
+    ABSENT,
+    TREND_ROWS_PER_DIMENSION,
+    Trend,
+    compute_trend,
+    sparkline,
+)
 from kubedora.metrics.window import (
+    deployments_per_day,
     format_duration,
     format_frequency,
     format_rate,
@@ -28,13 +44,23 @@ from kubedora.metrics.window import (
 )
 
 __all__ = [
-    "BANDS",
+    "ABSENT",
+    "FREQUENCY_AT_LEAST",
+    "OTHER",
     "SAME_CHANGE_WITHIN",
+    "TREND_ROWS_PER_DIMENSION",
+    "Band",
     "DeploymentFact",
     "FailureFact",
     "Restore",
     "Scoreboard",
+    "Trend",
+    "bound_rows",
+    "busiest",
+    "change_failure_rate_band",
     "compute",
+    "compute_trend",
+    "counted_deployments",
     "deployments_per_day",
     "effective_state",
     "format_duration",
@@ -42,6 +68,7 @@ __all__ = [
     "format_rate",
     "format_ratio_percent",
     "frequency_band",
+    "lead_time_band",
     "median",
     "observed_timeline",
     "once",
@@ -49,5 +76,7 @@ __all__ = [
     "restore_from",
     "restore_of",
     "same_change",
+    "sparkline",
+    "time_to_restore_band",
     "timeline_of",
 ]

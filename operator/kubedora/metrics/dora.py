@@ -6,8 +6,9 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from kubedora.metrics.frequency import deployments_per_day, frequency_band
-from kubedora.metrics.once import SAME_CHANGE_WITHIN, once
+from kubedora.metrics.bands import frequency_band
+from kubedora.metrics.once import counted_deployments
+from kubedora.metrics.window import deployments_per_day
 from kubedora.models import (
     BreakdownRow,
     DeploymentOutcome,
@@ -63,8 +64,10 @@ class _Tally:
         # No deployments is no data: None, never 0 and never infinity.
         return self.failures / self.deployments if self.deployments else None
 
-    def figures(self, window: timedelta) -> Figures:
-        per_day = deployments_per_day(self.deployments, window)
+    def figures(self, window: timedelta | None = None) -> Figures:
+        """The tally's figures; the deployment frequency over `window` (a
+        trend bucket fills in its own rate: None here)."""
+        per_day = None if window is None else deployments_per_day(self.deployments, window)
         return Figures(
             deployments=self.deployments,
             failures=self.failures,
@@ -135,6 +138,30 @@ class _Board:
             tallies.append(self._row(Dimension.ENV, env))
         return tallies
 
+    def count_failure(
+        self, failure: FailureFact, scope_filter: _Filter, *, failed: bool, ttr: float | None
+    ) -> None:
+        """Count a failure (`failed`) and/or its TTR data point into every
+        tally it belongs to. The one place a failure is counted: the window
+        and the trend buckets both call it."""
+        if not failed and ttr is None:
+            return
+        if not scope_filter.matches(failure.services, failure.team, failure.env):
+            return
+        services = scope_filter.service_keys(failure.services)
+        for tally in self.tallies(services, failure.team, failure.env):
+            if failed:
+                tally.failures += 1
+            if ttr is not None:
+                tally.ttrs.append(ttr)
+
+    def count_deployment(self, deployment: DeploymentFact, scope_filter: _Filter) -> None:
+        single = (deployment.service,)
+        if not scope_filter.matches(single, deployment.team, deployment.env):
+            return
+        for tally in self.tallies(single, deployment.team, deployment.env):
+            tally.deployments += 1
+
     def _row(self, dimension: Dimension, key: str) -> _Tally:
         rows = self.rows[dimension]
         tally = rows.get(key)
@@ -191,36 +218,12 @@ def compute(
             if restored_at is not None and window_start <= restored_at <= window_end
             else None
         )
-        if not failed and ttr is None:
-            continue
-        if not scope_filter.matches(failure.services, failure.team, failure.env):
-            continue
-        services = scope_filter.service_keys(failure.services)
-        for tally in board.tallies(services, failure.team, failure.env):
-            if failed:
-                tally.failures += 1
-            if ttr is not None:
-                tally.ttrs.append(ttr)
+        board.count_failure(failure, scope_filter, failed=failed, ttr=ttr)
 
-    wanted_deployments = (
-        frozenset(DeploymentSource) if deployment_sources is None else frozenset(deployment_sources)
-    )
-    # A report just outside the window may still be the winner of a group
-    # that one inside it belongs to.
-    near_start, near_end = window_start - SAME_CHANGE_WITHIN, window_end + SAME_CHANGE_WITHIN
-    candidates = [
-        deployment
-        for deployment in deployments
-        if deployment.source in wanted_deployments
-        and near_start <= deployment.finished_at <= near_end
-    ]
-    for deployment in once(candidates):
-        if not window_start <= deployment.finished_at <= window_end:
-            continue
-        single = (deployment.service,)
-        if not scope_filter.matches(single, deployment.team, deployment.env):
-            continue
-        for tally in board.tallies(single, deployment.team, deployment.env):
-            tally.deployments += 1
+    for deployment in counted_deployments(
+        deployments, deployment_sources, window_start=window_start, window_end=window_end
+    ):
+        if window_start <= deployment.finished_at <= window_end:
+            board.count_deployment(deployment, scope_filter)
 
     return board.scoreboard(window_end - window_start)

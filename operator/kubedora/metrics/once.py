@@ -15,7 +15,7 @@ outcome are what the scoreboard counts."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Final, Protocol, TypeVar
 
@@ -64,6 +64,26 @@ def same_change(a: Reported, b: Reported) -> bool:
 
 def winner_key(fact: Reported) -> tuple[int, datetime, str]:
     return (PRECEDENCE[fact.source], fact.finished_at, fact.name)
+
+
+def counted_deployments(
+    deployments: Iterable[F],
+    sources: Collection[DeploymentSource] | None,
+    *,
+    window_start: datetime,
+    window_end: datetime,
+) -> list[F]:
+    """The deployments a scoreboard counts over [window_start, window_end]:
+    reported by one of `sources` (None: all), once per change. Reports up
+    to SAME_CHANGE_WITHIN outside the window take part, as one of them may
+    win the group of one inside; callers still keep winners in their window."""
+    wanted = frozenset(DeploymentSource) if sources is None else frozenset(sources)
+    near_start, near_end = window_start - SAME_CHANGE_WITHIN, window_end + SAME_CHANGE_WITHIN
+    return once(
+        fact
+        for fact in deployments
+        if fact.source in wanted and near_start <= fact.finished_at <= near_end
+    )
 
 
 def once(deployments: Iterable[F]) -> list[F]:

@@ -70,6 +70,16 @@ def format_ratio_percent(ratio: float | None) -> str:
     return f"{text.removesuffix('.0')}%"
 
 
+def deployments_per_day(deployments: int, window: timedelta) -> float | None:
+    """Deployment frequency: deployments / the window's length in days,
+    unrounded. None for an empty window (no rate over no time). Its DORA
+    band is metrics.bands.frequency_band."""
+    days = window.total_seconds() / 86400
+    if days <= 0:
+        return None
+    return deployments / days
+
+
 def format_rate(per_day: float | None) -> str:
     """Deployments per day as a reader counts them: 3.5/day from one a day
     on, 2.3/week below, 1.2/month below one a week. One decimal, no ".0"."""

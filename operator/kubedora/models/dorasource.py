@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from kubedora.models.base import (
     CONDITIONS_LIST,
@@ -51,6 +52,24 @@ class ArgoCDSettings(KubeModel):
     default_env: str | None = None
 
 
+class TrendSettings(KubeModel):
+    """How status.trend slices time: `buckets` buckets of `bucket` each,
+    the newest ending now."""
+
+    bucket: str = Field(
+        default="7d",
+        pattern=WINDOW_PATTERN,
+        min_length=2,
+        description="The length of one trend bucket, e.g. 7d, 1d, 12h.",
+    )
+    buckets: int = Field(
+        default=12,
+        ge=0,
+        le=104,
+        description="How many buckets status.trend holds, oldest first; 0 turns trends off.",
+    )
+
+
 class DoraSourceSpec(KubeModel):
     """The DORA settings of one scope: which failures count, over which window."""
 
@@ -72,6 +91,7 @@ class DoraSourceSpec(KubeModel):
     scope: Scope | None = None
     api_key_secret_ref: SecretRef | None = None
     pagerduty: PagerDutySettings | None = None
+    trend: TrendSettings | None = None
     deployment_sources: list[DeploymentSource] = Field(
         default_factory=lambda: list(DeploymentSource),
         description="The sources of deployments that count towards the metrics.",
@@ -79,15 +99,6 @@ class DoraSourceSpec(KubeModel):
     )
     flux: FluxSettings | None = None
     argocd: ArgoCDSettings | None = None
-
-
-class DeploymentFrequency(StrEnum):
-    """DORA's performance bands for deployment frequency (README)."""
-
-    ELITE = "elite"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
 
 
 class Figures(KubeModel):
@@ -98,7 +109,7 @@ class Figures(KubeModel):
     median_time_to_restore_seconds: float | None = None
     # Deployment frequency: deployments / window days (unrounded), and its band.
     deployments_per_day: float | None = None
-    # A DeploymentFrequency value. A plain string in the schema: a nullable
+    # A metrics.Band value. A plain string in the schema: a nullable
     # enum becomes a CEL rule per breakdown row, over the API server's
     # cost budget; only the operator writes status.
     deployment_frequency: str | None = Field(
@@ -117,6 +128,34 @@ class BreakdownRow(Figures):
     key: str
 
 
+class TrendPoint(KubeModel):
+    """The figures of one trend bucket. A bucket without any failure,
+    restore or deployment has only its start: no data is not zero."""
+
+    start: Timestamp
+    deployments: int | None = None
+    failures: int | None = None
+    restored_failures: int | None = None
+    change_failure_rate: float | None = None
+    median_time_to_restore_seconds: float | None = None
+    deployments_per_day: float | None = None
+    median_lead_time_seconds: float | None = None
+
+    @model_serializer(mode="wrap")
+    def _absent_not_null(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Absent on the wire: inside a list, a null would be stored as null.
+        dumped: dict[str, Any] = handler(self)
+        return {key: value for key, value in dumped.items() if value is not None}
+
+
+class RowTrend(KubeModel):
+    """The trend of one breakdown row (the busiest rows of each dimension)."""
+
+    dimension: Dimension
+    key: str
+    points: list[TrendPoint] = Field(default_factory=list)
+
+
 class Display(KubeModel):
     """Human-readable figures for `kubectl get` printer columns."""
 
@@ -132,5 +171,7 @@ class DoraSourceStatus(KubeModel):
     summary: Figures | None = None
     breakdown: list[BreakdownRow] = Field(default_factory=list)
     display: Display | None = None
+    trend: list[TrendPoint] = Field(default_factory=list)
+    breakdown_trend: list[RowTrend] = Field(default_factory=list)
     conditions: list[Condition] = Field(default_factory=list, json_schema_extra=CONDITIONS_LIST)
     observed_generation: int | None = None

@@ -55,6 +55,9 @@ DEPLOYMENTS: Final = Resource(GROUP, VERSION, "deployments", "Deployment", ("dde
 DORASOURCES: Final = Resource(GROUP, VERSION, "dorasources", "DoraSource", ("dsrc",))
 OURS: Final = (FAILURES, DEPLOYMENTS, DORASOURCES)
 
+# Where the receiver finds the API keys and signing secrets DoraSources name.
+SECRETS: Final = Resource("", "v1", "secrets", "Secret")
+
 # The kinds whose annotated objects make up the service catalog.
 CATALOG_KINDS: Final = (
     Resource("", "v1", "services", "Service"),

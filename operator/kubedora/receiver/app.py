@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from kubedora.config import ReceiverConfig
 from kubedora.k8s.client import api_reachable, connect
 from kubedora.k8s.errors import Unavailable
 from kubedora.receiver import telemetry
-from kubedora.receiver.auth import CredentialCache, read_credentials
+from kubedora.receiver.auth import CredentialWatch
 from kubedora.receiver.hooks import argocd_sync, flux_event
 from kubedora.receiver.problems import Problem, problem_response
 from kubedora.receiver.routes import (
@@ -47,13 +47,10 @@ def create_app(
 ) -> web.Application:
     """The receiver for `config.namespace`, writing through `api`.
 
-    `readiness` says whether the API server is reachable (default: ask it)."""
+    `readiness` says whether the API server is reachable (default: ask it);
+    the receiver is ready when it is and the credentials are listed."""
     metrics_registry = registry or CollectorRegistry()
-    credentials = CredentialCache(
-        partial(read_credentials, api, config.namespace, timeout=config.api_timeout),
-        ttl=config.credentials_ttl,
-        min_refresh=config.credentials_min_refresh,
-    )
+    credentials = CredentialWatch(api, config.namespace)
     state = ReceiverState(
         config=config,
         writer=Writer(api, config.namespace, timeout=config.api_timeout),
@@ -67,6 +64,7 @@ def create_app(
         middlewares=[_count_requests, _answer_problems], client_max_size=config.max_body_bytes
     )
     app[STATE_KEY] = state
+    app.cleanup_ctx.append(_watching)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
@@ -85,9 +83,25 @@ async def healthz(_: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    if await request.app[STATE_KEY].readiness():
+    state = request.app[STATE_KEY]
+    if not state.credentials.synced:
+        return web.Response(status=503, text="credentials not listed yet\n")
+    if await state.readiness():
         return web.Response(text="ok\n")
     return web.Response(status=503, text="API server unreachable\n")
+
+
+async def _watching(app: web.Application) -> AsyncIterator[None]:
+    """The credential informers run as long as the app does."""
+    informers = app[STATE_KEY].credentials.informers
+    tasks = [
+        asyncio.create_task(informer.supervised(), name=f"receiver {informer.resource.plural}")
+        for informer in informers
+    ]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:

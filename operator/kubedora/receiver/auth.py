@@ -1,5 +1,5 @@
-"""Who may post: the DoraSources' API keys and PagerDuty signing secrets, read
-from the API server and cached, and the checks against them.
+"""Who may post: the DoraSources' API keys and PagerDuty signing secrets,
+followed by watching the API server, and the checks against them.
 
 A sender presents `DD-API-KEY`; it is accepted when it equals a value of
 the Secret that a DoraSource enabling the posted source references. For
@@ -17,16 +17,14 @@ import binascii
 import hashlib
 import hmac
 import logging
-import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kubernetes_asyncio import client
-from kubernetes_asyncio.client.exceptions import ApiException
 from pydantic import ValidationError
 
-from kubedora.k8s.errors import translated
-from kubedora.models import DORASOURCES, DeploymentSource, DoraSourceSpec, FailureSource, SecretRef
+from kubedora.k8s.informer import Body, Informer
+from kubedora.models import DORASOURCES, SECRETS, DeploymentSource, DoraSourceSpec, FailureSource
 
 log = logging.getLogger("kubedora.receiver.auth")
 
@@ -57,57 +55,36 @@ class _SecretValues:
     problem: str | None
 
 
-async def read_credentials(
-    api: client.ApiClient, namespace: str, *, timeout: float
+def credentials_of(
+    dorasources: Iterable[Body], secrets: Mapping[str, Body]
 ) -> list[SourceCredentials]:
-    """Every parseable DoraSource of the namespace, sorted by name."""
-    objects = client.CustomObjectsApi(api)
-    with translated():
-        listing = await objects.list_namespaced_custom_object(
-            DORASOURCES.group,
-            DORASOURCES.version,
-            namespace,
-            DORASOURCES.plural,
-            _request_timeout=timeout,
-        )
-    parsed: list[tuple[str, DoraSourceSpec | None, str | None]] = []
-    for item in listing.get("items", []):
-        name = str(item.get("metadata", {}).get("name", ""))
-        try:
-            parsed.append((name, DoraSourceSpec.model_validate(item.get("spec") or {}), None))
-        except ValidationError as error:
-            parsed.append((name, None, f"spec does not parse: {error.error_count()} errors"))
-
-    wanted = sorted(
-        {ref.name for _, spec, _ in parsed if spec is not None for ref in _secret_refs(spec)}
-    )
-    core = client.CoreV1Api(api)
-    read = await asyncio.gather(*(_secret_values(core, namespace, n, timeout) for n in wanted))
-    secrets = dict(zip(wanted, read, strict=True))
-
+    """Every DoraSource with the secret values its references resolve to,
+    sorted by name; `secrets` holds the namespace's Secrets by name."""
     found = []
-    for name, spec, problem in sorted(parsed, key=lambda entry: entry[0]):
-        if spec is None:
-            found.append(
-                SourceCredentials(name=name, spec=DoraSourceSpec(), problems=(str(problem),))
-            )
+    for item in sorted(dorasources, key=lambda body: str(body["metadata"].get("name", ""))):
+        name = str(item["metadata"].get("name", ""))
+        try:
+            spec = DoraSourceSpec.model_validate(item.get("spec") or {})
+        except ValidationError as error:
+            problem = f"spec does not parse: {error.error_count()} errors"
+            found.append(SourceCredentials(name=name, spec=DoraSourceSpec(), problems=(problem,)))
             continue
         keys: tuple[bytes, ...] = ()
         signing: tuple[bytes, ...] = ()
         problems = []
         if spec.api_key_secret_ref is not None:
-            values = secrets[spec.api_key_secret_ref.name]
+            values = _secret_values(spec.api_key_secret_ref.name, secrets)
             keys = values.values
             if values.problem:
                 problems.append(values.problem)
         if spec.pagerduty is not None and spec.pagerduty.signing_secret_ref is not None:
-            values = secrets[spec.pagerduty.signing_secret_ref.name]
+            values = _secret_values(spec.pagerduty.signing_secret_ref.name, secrets)
             signing = values.values
             if values.problem:
                 problems.append(values.problem)
         flux: tuple[bytes, ...] = ()
         if spec.flux is not None and spec.flux.signing_secret_ref is not None:
-            values = secrets[spec.flux.signing_secret_ref.name]
+            values = _secret_values(spec.flux.signing_secret_ref.name, secrets)
             flux = values.values
             if values.problem:
                 problems.append(values.problem)
@@ -119,29 +96,12 @@ async def read_credentials(
     return found
 
 
-def _secret_refs(spec: DoraSourceSpec) -> list[SecretRef]:
-    refs: list[SecretRef] = []
-    if spec.api_key_secret_ref is not None:
-        refs.append(spec.api_key_secret_ref)
-    if spec.pagerduty is not None and spec.pagerduty.signing_secret_ref is not None:
-        refs.append(spec.pagerduty.signing_secret_ref)
-    if spec.flux is not None and spec.flux.signing_secret_ref is not None:
-        refs.append(spec.flux.signing_secret_ref)
-    return refs
-
-
-async def _secret_values(
-    core: client.CoreV1Api, namespace: str, name: str, timeout: float
-) -> _SecretValues:
-    try:
-        with translated():
-            secret = await core.read_namespaced_secret(name, namespace, _request_timeout=timeout)
-    except ApiException as exc:
-        if exc.status == 404:
-            return _SecretValues((), f"Secret {name} not found")
-        raise
+def _secret_values(name: str, secrets: Mapping[str, Body]) -> _SecretValues:
+    secret = secrets.get(name)
+    if secret is None:
+        return _SecretValues((), f"Secret {name} not found")
     values = []
-    for key, encoded in sorted((secret.data or {}).items()):
+    for key, encoded in sorted((secret.get("data") or {}).items()):
         try:
             value = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
@@ -232,19 +192,40 @@ def describe_source(source: Source) -> str:
 def authenticate(
     sources: Sequence[SourceCredentials], source: Source, api_key: str | None
 ) -> list[SourceCredentials]:
-    """The DoraSources that enable `source` and accept `api_key`, by name."""
+    """The DoraSources that accept `api_key` and enable `source`.
+
+    A key no DoraSource holds gets one answer, whatever the namespace holds
+    (no DoraSource at all, none enabling the source, other keys): a caller
+    without a key learns nothing of what exists. Every key is compared."""
     if not api_key:
         raise Denied(401, f"missing {API_KEY_HEADER} header")
-    enabled = [s for s in sources if enables(s.spec, source)]
-    if not enabled:
-        raise Denied(403, f"no DoraSource in this namespace enables the {describe_source(source)}")
     given = api_key.encode()
-    accepted = [s for s in enabled if key_matches(given, s.api_keys)]
+    holders = [s for s in sources if key_matches(given, s.api_keys)]
+    if not holders:
+        raise Denied(403, f"{API_KEY_HEADER} is not accepted")
+    accepted = [s for s in holders if enables(s.spec, source)]
     if not accepted:
         raise Denied(
-            403, f"{API_KEY_HEADER} is not a key of any DoraSource enabling {source.value}"
+            403,
+            f"no DoraSource that accepts this {API_KEY_HEADER} enables the "
+            f"{describe_source(source)}",
         )
     return accepted
+
+
+def signed_by(
+    accepted: Sequence[SourceCredentials], body: bytes, signature: str | None
+) -> SourceCredentials:
+    """The first accepted DoraSource whose signature rule the delivery meets:
+    none configured, or a valid signature under one of its secrets."""
+    for candidate in accepted:
+        if not candidate.requires_signature:
+            return candidate
+        if verify(body, signature, candidate.signing_secrets):
+            return candidate
+    if not signature:
+        raise Denied(401, f"missing {SIGNATURE_HEADER} header")
+    raise Denied(403, f"{SIGNATURE_HEADER} does not match the body")
 
 
 FLUX_SIGNATURE_HEADER = "X-Signature"
@@ -273,78 +254,72 @@ def flux_signed_by(
     raise Denied(401, f"{FLUX_SIGNATURE_HEADER} does not match the body")
 
 
-def signed_by(
-    accepted: Sequence[SourceCredentials], body: bytes, signature: str | None
-) -> SourceCredentials:
-    """The first accepted DoraSource whose signature rule the delivery meets:
-    none configured, or a valid signature under one of its secrets."""
-    for candidate in accepted:
-        if not candidate.requires_signature:
-            return candidate
-        if verify(body, signature, candidate.signing_secrets):
-            return candidate
-    if not signature:
-        raise Denied(401, f"missing {SIGNATURE_HEADER} header")
-    raise Denied(403, f"{SIGNATURE_HEADER} does not match the body")
+class _ByName:
+    """An informer consumer keeping the bodies of one kind by name, and
+    telling its owner when anything changed."""
+
+    def __init__(self, changed: Callable[[], None]) -> None:
+        self.bodies: dict[str, Body] = {}
+        self._uids: dict[str, str] = {}
+        self._changed = changed
+
+    def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
+        name = str(body["metadata"]["name"])
+        self.bodies[name], self._uids[uid] = body, name
+        self._changed()
+
+    def delete(self, uid: str, body: Body) -> None:
+        name = self._uids.pop(uid, None)
+        if name is not None:
+            self.bodies.pop(name, None)
+            self._changed()
+
+    def retain(self, uids: Collection[str]) -> None:
+        for uid in [uid for uid in self._uids if uid not in uids]:
+            self.delete(uid, {})
 
 
-Loader = Callable[[], Awaitable[list[SourceCredentials]]]
-Clock = Callable[[], float]
+class CredentialWatch:
+    """The DoraSources of the receiver's namespace and their Secrets, followed
+    by two informers: a key added to or removed from a Secret counts as soon
+    as its watch event arrives, and no request costs an API read. While the
+    API server is away the last credentials seen stay in force."""
 
-
-class CredentialCache:
-    def __init__(
-        self,
-        load: Loader,
-        *,
-        ttl: float,
-        min_refresh: float,
-        clock: Clock = time.monotonic,
-    ) -> None:
-        self._load = load
-        self._ttl = ttl
-        self._min_refresh = min_refresh
-        self._clock = clock
-        self._sources: list[SourceCredentials] | None = None
-        self._loaded_at = 0.0
-        self._lock = asyncio.Lock()
+    def __init__(self, api: client.ApiClient, namespace: str) -> None:
+        self._dorasources = _ByName(self._invalidate)
+        self._secrets = _ByName(self._invalidate)
+        self.informers = (
+            Informer(api, DORASOURCES, [self._dorasources], namespace=namespace),
+            Informer(api, SECRETS, [self._secrets], namespace=namespace),
+        )
+        self._current: list[SourceCredentials] | None = None
         self._problems: set[tuple[str, str]] = set()
 
-    async def current(self) -> Sequence[SourceCredentials]:
-        """The credentials, reloaded when older than ttl. Raises what the
-        loader raises (Unavailable when the API server is unreachable)."""
-        if self._sources is None or self._age() >= self._ttl:
-            return await self._reload(max_age=self._ttl)
-        return self._sources
+    @property
+    def synced(self) -> bool:
+        return all(informer.synced.is_set() for informer in self.informers)
+
+    async def wait_synced(self) -> None:
+        await asyncio.gather(*(informer.synced.wait() for informer in self.informers))
+
+    def current(self) -> list[SourceCredentials]:
+        if self._current is None:
+            self._current = credentials_of(self._dorasources.bodies.values(), self._secrets.bodies)
+            self._report(self._current)
+        return self._current
 
     async def authorized(self, source: Source, api_key: str | None) -> list[SourceCredentials]:
-        """authenticate() against the cache; a refused key triggers one reload."""
-        sources = await self.current()
-        try:
-            return authenticate(sources, source, api_key)
-        except Denied as denied:
-            if denied.status != 403 or self._age() < self._min_refresh:
-                raise
-        sources = await self._reload(max_age=self._min_refresh)
-        return authenticate(sources, source, api_key)
+        """authenticate() against what the watch shows; until it has listed
+        once, the request waits (within its deadline, then 503)."""
+        if not self.synced:
+            await self.wait_synced()
+        return authenticate(self.current(), source, api_key)
 
-    def _age(self) -> float:
-        return self._clock() - self._loaded_at
-
-    async def _reload(self, *, max_age: float) -> list[SourceCredentials]:
-        # One load at a time; whoever waited behind it reuses its result.
-        async with self._lock:
-            if self._sources is not None and self._age() < max_age:
-                return self._sources
-            sources = await self._load()
-            self._sources = sources
-            self._loaded_at = self._clock()
-            self._report(sources)
-            return sources
+    def _invalidate(self) -> None:
+        self._current = None
 
     def _report(self, sources: Sequence[SourceCredentials]) -> None:
-        # Why a key may be refused (a missing Secret, say), once per change
-        # rather than at every reload.
+        # Why a key may be refused (a missing Secret, say), once per change.
         problems = {(s.name, problem) for s in sources for problem in s.problems}
         for name, problem in sorted(problems - self._problems):
             log.warning(

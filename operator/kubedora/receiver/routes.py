@@ -32,7 +32,7 @@ from kubedora.models import DeploymentSource, FailureSource
 from kubedora.receiver.auth import (
     API_KEY_HEADER,
     SIGNATURE_HEADER,
-    CredentialCache,
+    CredentialWatch,
     Denied,
     Source,
     SourceCredentials,
@@ -58,7 +58,7 @@ class ReceiverState:
 
     config: ReceiverConfig
     writer: Writer
-    credentials: CredentialCache
+    credentials: CredentialWatch
     telemetry: Telemetry
     registry: CollectorRegistry
     readiness: Probe

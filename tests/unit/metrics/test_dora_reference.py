@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubedora.metrics import Band as DeploymentFrequency
 from kubedora.metrics import DeploymentFact, FailureFact, Scoreboard, compute
 from kubedora.models import (
     BreakdownRow,
-    DeploymentFrequency,
     Dimension,
     FailureSource,
     Figures,

@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from kubedora.metrics import BANDS, deployments_per_day, format_frequency, frequency_band
-from kubedora.models import DeploymentFrequency
+from kubedora.metrics import (
+    FREQUENCY_AT_LEAST,
+    Band,
+    deployments_per_day,
+    format_frequency,
+    frequency_band,
+)
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 DAY = timedelta(days=1)
@@ -31,25 +36,25 @@ def test_an_empty_window_has_no_rate() -> None:
 @pytest.mark.parametrize(
     ("per_day", "band"),
     [
-        (5.0, DeploymentFrequency.ELITE),
-        (1.0, DeploymentFrequency.ELITE),
-        (0.999, DeploymentFrequency.HIGH),
-        (1 / 7, DeploymentFrequency.HIGH),
-        (1 / 7 - 1e-9, DeploymentFrequency.MEDIUM),
-        (1 / 30, DeploymentFrequency.MEDIUM),
-        (1 / 30 - 1e-9, DeploymentFrequency.LOW),
-        (0.0, DeploymentFrequency.LOW),
+        (5.0, Band.ELITE),
+        (1.0, Band.ELITE),
+        (0.999, Band.HIGH),
+        (1 / 7, Band.HIGH),
+        (1 / 7 - 1e-9, Band.MEDIUM),
+        (1 / 30, Band.MEDIUM),
+        (1 / 30 - 1e-9, Band.LOW),
+        (0.0, Band.LOW),
     ],
 )
-def test_bands_and_their_edges(per_day: float, band: DeploymentFrequency) -> None:
+def test_bands_and_their_edges(per_day: float, band: Band) -> None:
     assert frequency_band(per_day) == band
 
 
 def test_thirty_deployments_in_thirty_days_is_elite_and_twenty_nine_is_high() -> None:
     window = timedelta(days=30)
-    assert frequency_band(deployments_per_day(30, window)) == DeploymentFrequency.ELITE
-    assert frequency_band(deployments_per_day(29, window)) == DeploymentFrequency.HIGH
-    assert frequency_band(deployments_per_day(1, window)) == DeploymentFrequency.MEDIUM
+    assert frequency_band(deployments_per_day(30, window)) == Band.ELITE
+    assert frequency_band(deployments_per_day(29, window)) == Band.HIGH
+    assert frequency_band(deployments_per_day(1, window)) == Band.MEDIUM
 
 
 def _readme_thresholds() -> dict[str, Fraction]:
@@ -62,13 +67,15 @@ def _readme_thresholds() -> dict[str, Fraction]:
 
 
 def test_the_readme_states_the_thresholds_the_code_uses() -> None:
-    code = {band.value: Fraction(lowest).limit_denominator(1000) for lowest, band in BANDS}
+    code = {
+        band.value: Fraction(lowest).limit_denominator(1000) for band, lowest in FREQUENCY_AT_LEAST
+    }
     assert _readme_thresholds() == code
     assert "| `low` | below 1/30 " in README.read_text()
 
 
 def test_the_printer_column_text() -> None:
-    assert format_frequency(DeploymentFrequency.HIGH, 2 / 7) == "high (2/week)"
-    assert format_frequency(DeploymentFrequency.ELITE, 3.25) == "elite (3.2/day)"
-    assert format_frequency(DeploymentFrequency.LOW, 1 / 60) == "low (0.5/month)"
+    assert format_frequency(Band.HIGH, 2 / 7) == "high (2/week)"
+    assert format_frequency(Band.ELITE, 3.25) == "elite (3.2/day)"
+    assert format_frequency(Band.LOW, 1 / 60) == "low (0.5/month)"
     assert format_frequency(None, None) == "-"

@@ -1,17 +1,21 @@
-"""Who may post: API keys, enabled sources, signatures, and the credential cache."""
+"""Who may post: API keys, enabled sources, signatures, and the watched credentials."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+from typing import Any, cast
 
 import pytest
+from kubernetes_asyncio import client
 
 from kubedora.models import DoraSourceSpec, FailureSource, PagerDutySettings, SecretRef
 from kubedora.receiver.auth import (
-    CredentialCache,
+    CredentialWatch,
     Denied,
     SourceCredentials,
     authenticate,
+    credentials_of,
     key_matches,
     sign,
     signed_by,
@@ -66,11 +70,29 @@ class TestApiKeys:
             authenticate(sources, FailureSource.PAGERDUTY, "key-a")
         assert denied.value.status == 403
 
-    def test_no_enabling_source_is_403_and_says_so(self) -> None:
+    def test_a_holder_of_the_key_that_does_not_enable_the_source_is_told_so(self) -> None:
         with pytest.raises(Denied) as denied:
-            authenticate([source("a", sources=(FailureSource.API,))], FailureSource.PAGERDUTY, "k")
+            authenticate(
+                [source("a", sources=(FailureSource.API,))], FailureSource.PAGERDUTY, "key-a"
+            )
         assert denied.value.status == 403
         assert "enables the pagerduty source" in denied.value.detail
+
+    @pytest.mark.parametrize(
+        "sources",
+        [
+            [],
+            [source("a", sources=(FailureSource.API,))],
+            [source("a"), source("b", (b"key-b",))],
+        ],
+        ids=["no DoraSource", "none enabling the source", "other keys"],
+    )
+    def test_a_key_nobody_holds_gets_one_answer_whatever_exists(
+        self, sources: list[SourceCredentials]
+    ) -> None:
+        with pytest.raises(Denied) as denied:
+            authenticate(sources, FailureSource.PAGERDUTY, "guess")
+        assert (denied.value.status, denied.value.detail) == (403, "DD-API-KEY is not accepted")
 
     def test_a_source_without_keys_accepts_none(self) -> None:
         with pytest.raises(Denied):
@@ -111,105 +133,106 @@ class TestSignatures:
         assert signed_by([strict, lax], BODY, sign(BODY, b"s1")) is strict
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+def body(name: str, **spec: object) -> dict[str, Any]:
+    return {"metadata": {"name": name, "uid": f"uid-{name}"}, "spec": spec}
 
 
-class Loader:
-    """Stands in for the API server: returns what `sources` holds now."""
-
-    def __init__(self, sources: list[SourceCredentials]) -> None:
-        self.sources = sources
-        self.calls = 0
-
-    async def __call__(self) -> list[SourceCredentials]:
-        self.calls += 1
-        await asyncio.sleep(0)
-        return list(self.sources)
+def secret(name: str, **data: bytes) -> dict[str, Any]:
+    encoded = {key: base64.b64encode(value).decode() for key, value in data.items()}
+    return {"metadata": {"name": name, "uid": f"uid-{name}"}, "data": encoded}
 
 
-class TestCredentialCache:
-    def cache(self, loader: Loader, clock: Clock) -> CredentialCache:
-        return CredentialCache(loader, ttl=5.0, min_refresh=1.0, clock=clock)
+class TestCredentialsOf:
+    def test_keys_and_signing_secrets_resolve_from_the_secrets_by_name(self) -> None:
+        sources = [
+            body("b", apiKeySecretRef={"name": "keys"}),
+            body(
+                "a",
+                apiKeySecretRef={"name": "keys"},
+                pagerduty={"signingSecretRef": {"name": "signing"}},
+            ),
+        ]
+        secrets = {
+            "keys": secret("keys", ci=b"key-1\n", other=b"key-2"),
+            "signing": secret("signing", s=b"s1"),
+        }
+        found = credentials_of(sources, secrets)
+        assert [c.name for c in found] == ["a", "b"]
+        # The newline `kubectl create secret --from-file` keeps is dropped.
+        assert found[0].api_keys == (b"key-1", b"key-2")
+        assert found[0].signing_secrets == (b"s1",)
+        assert found[0].requires_signature
+        assert found[1].problems == ()
 
-    async def test_loads_once_within_the_ttl(self) -> None:
-        loader, clock = Loader([source("a")]), Clock()
-        cache = self.cache(loader, clock)
-        for _ in range(3):
-            await cache.authorized(FailureSource.API, "key-a")
-            clock.now += 1
-        assert loader.calls == 1
-        clock.now += 5
-        await cache.authorized(FailureSource.API, "key-a")
-        assert loader.calls == 2
+    def test_what_is_missing_is_a_problem_and_no_key(self) -> None:
+        sources = [
+            body("gone", apiKeySecretRef={"name": "nowhere"}),
+            body("empty", apiKeySecretRef={"name": "empty"}),
+            body("broken", window="thirty days"),
+        ]
+        secrets = {"empty": secret("empty")}
+        found = {c.name: c for c in credentials_of(sources, secrets)}
+        assert found["gone"].api_keys == ()
+        assert found["gone"].problems == ("Secret nowhere not found",)
+        assert found["empty"].problems == ("Secret empty holds no values",)
+        assert found["broken"].problems[0].startswith("spec does not parse")
 
-    async def test_a_new_key_works_after_one_second_not_five(self) -> None:
-        loader, clock = Loader([source("a")]), Clock()
-        cache = self.cache(loader, clock)
-        await cache.authorized(FailureSource.API, "key-a")
-        loader.sources = [source("a", (b"key-a", b"key-new"))]
+
+class TestCredentialWatch:
+    """Fed the way its two informers feed it."""
+
+    def watch(self) -> CredentialWatch:
+        return CredentialWatch(cast("client.ApiClient", None), "ns")
+
+    def feed(self, watch: CredentialWatch, kind: int, item: dict[str, Any]) -> None:
+        (consumer,) = watch.informers[kind]._consumers
+        consumer.upsert(item["metadata"]["uid"], item, listed=False)
+
+    async def test_a_removed_key_is_refused_at_the_next_event(self) -> None:
+        watch = self.watch()
+        for informer in watch.informers:
+            informer.synced.set()
+        self.feed(watch, 0, body("a", apiKeySecretRef={"name": "keys"}))
+        self.feed(watch, 1, secret("keys", old=b"key-old", new=b"key-new"))
+        assert await watch.authorized(FailureSource.API, "key-old")
+
+        self.feed(watch, 1, secret("keys", new=b"key-new"))
         with pytest.raises(Denied):
-            await cache.authorized(FailureSource.API, "key-new")
-        clock.now += 1.0
-        assert [s.name for s in await cache.authorized(FailureSource.API, "key-new")] == ["a"]
+            await watch.authorized(FailureSource.API, "key-old")
+        assert await watch.authorized(FailureSource.API, "key-new")
 
-    async def test_wrong_keys_reload_at_most_once_per_interval(self) -> None:
-        loader, clock = Loader([source("a")]), Clock()
-        cache = self.cache(loader, clock)
-        await cache.current()
-        for _ in range(20):
-            clock.now += 0.1
-            with pytest.raises(Denied):
-                await cache.authorized(FailureSource.API, "wrong")
-        # 2 s of wrong keys: the first load and at most two early reloads.
-        assert loader.calls <= 3
-
-    async def test_missing_keys_cost_no_reload(self) -> None:
-        loader, clock = Loader([source("a")]), Clock()
-        cache = self.cache(loader, clock)
-        await cache.current()
-        clock.now += 3
+    async def test_a_deleted_dorasource_takes_its_keys_along(self) -> None:
+        watch = self.watch()
+        for informer in watch.informers:
+            informer.synced.set()
+        source_body = body("a", apiKeySecretRef={"name": "keys"})
+        self.feed(watch, 0, source_body)
+        self.feed(watch, 1, secret("keys", ci=b"key-a"))
+        assert await watch.authorized(FailureSource.API, "key-a")
+        (consumer,) = watch.informers[0]._consumers
+        consumer.retain([])
         with pytest.raises(Denied):
-            await cache.authorized(FailureSource.API, None)
-        assert loader.calls == 1
+            await watch.authorized(FailureSource.API, "key-a")
 
-    async def test_concurrent_requests_share_one_load(self) -> None:
-        loader, clock = Loader([source("a")]), Clock()
-        cache = self.cache(loader, clock)
-        await asyncio.gather(*(cache.current() for _ in range(10)))
-        assert loader.calls == 1
+    async def test_requests_wait_for_the_first_listing(self) -> None:
+        watch = self.watch()
+        waiting = asyncio.ensure_future(watch.authorized(FailureSource.API, "key-a"))
+        await asyncio.sleep(0.01)
+        assert not waiting.done()
+        self.feed(watch, 0, body("a", apiKeySecretRef={"name": "keys"}))
+        self.feed(watch, 1, secret("keys", ci=b"key-a"))
+        for informer in watch.informers:
+            informer.synced.set()
+        assert [c.name for c in await asyncio.wait_for(waiting, 5)] == ["a"]
 
-    async def test_a_failing_load_is_raised_and_retried_next_time(self) -> None:
-        clock = Clock()
-        calls = 0
-
-        async def flaky() -> list[SourceCredentials]:
-            nonlocal calls
-            calls += 1
-            if calls == 1:
-                raise ConnectionRefusedError("API server down")
-            return [source("a")]
-
-        cache = CredentialCache(flaky, ttl=5.0, min_refresh=1.0, clock=clock)
-        with pytest.raises(ConnectionRefusedError):
-            await cache.current()
-        assert [s.name for s in await cache.current()] == ["a"]
-
-    async def test_incomplete_credentials_are_logged_once(
+    async def test_incomplete_credentials_are_logged_once_per_change(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
-        broken = SourceCredentials("a", DoraSourceSpec(), problems=("Secret a-keys not found",))
-        loader, clock = Loader([broken]), Clock()
-        cache = self.cache(loader, clock)
+        watch = self.watch()
         with caplog.at_level("WARNING", logger="kubedora.receiver.auth"):
-            for _ in range(3):
-                await cache.current()
-                clock.now += 10
-        assert loader.calls == 3
+            self.feed(watch, 0, body("a", apiKeySecretRef={"name": "a-keys"}))
+            watch.current()
+            self.feed(watch, 1, secret("unrelated", x=b"y"))
+            watch.current()
         warnings = [r for r in caplog.records if r.levelname == "WARNING"]
-        assert len(warnings) == 1
-        assert warnings[0].__dict__["detail"] == "Secret a-keys not found"
+        assert [r.__dict__["detail"] for r in warnings] == ["Secret a-keys not found"]
