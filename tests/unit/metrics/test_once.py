@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from kubedora.metrics import DeploymentFact, compute, once
+from kubedora.metrics import DeploymentFact, compute, compute_trend, once
 from kubedora.models import DeploymentOutcome, DeploymentSource, FailureSource
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -117,3 +117,25 @@ def test_the_scoreboard_counts_the_change_once_and_honours_deployment_sources() 
     assert deployments({FLUX, K8S}) == 1
     assert deployments({API}) == 1
     assert deployments(set()) == 0
+
+
+def test_trend_buckets_count_the_same_deployments_as_the_window() -> None:
+    facts = [fact(FLUX), fact(K8S, minutes=2), fact(API, commit="c" * 40, minutes=30)]
+    end = T0 + timedelta(hours=1)
+
+    def bucketed(sources: set[DeploymentSource] | None) -> int | None:
+        trend = compute_trend(
+            [],
+            facts,
+            end=end,
+            bucket=timedelta(hours=2),
+            buckets=1,
+            sources=set(FailureSource),
+            deployment_sources=sources,
+        )
+        return trend.points[0].deployments
+
+    assert bucketed(None) == 2
+    assert bucketed({FLUX}) == 1
+    assert bucketed({API}) == 1
+    assert bucketed(set()) is None  # nothing counted: no data
