@@ -66,8 +66,33 @@ for _ in $(seq 1 300); do
   fi
   sleep 0.2
 done
+# A catalog workload rolled out twice: applied (revision 1), then one
+# `kubectl set image` (revision 2). The operator records each rollout.
+kubectl apply -f manifests/samples/rollout.yaml >/dev/null
+kubectl rollout status -n kubedora deployment/checkout --timeout=120s >/dev/null
+kubectl set image -n kubedora deployment/checkout checkout=example.test/acme/checkout:1.5.0 >/dev/null
+kubectl rollout status -n kubedora deployment/checkout --timeout=120s >/dev/null
+echo "rolled out deployment/checkout twice (1.4.0, then 1.5.0)"
+rollouts() {
+  kubectl get ddeploy -n kubedora -l kubedora.io/source=kubernetes -o name 2>/dev/null | wc -l
+}
+for _ in $(seq 1 300); do
+  [[ "$(rollouts)" -ge 2 ]] && break
+  sleep 0.2
+done
+# The scoreboard once it has counted them: computed after the second record.
+recorded=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+for _ in $(seq 1 300); do
+  end=$(kubectl get dsrc production -n kubedora -o jsonpath='{.status.windowEnd}' 2>/dev/null || true)
+  if [[ -n "$end" && "$end" > "$recorded" ]]; then
+    break
+  fi
+  sleep 0.2
+done
 echo
 kubectl get dsrc -n kubedora
+echo
+kubectl get ddeploy -n kubedora -l kubedora.io/source=kubernetes
 echo
 kubectl get dora -n kubedora
 echo

@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def home_namespace(args: argparse.Namespace) -> str | None:
+    """Where the operator records rollouts: the first --namespace, else
+    $KUBEDORA_NAMESPACE or the pod's namespace (what the receiver writes to)."""
+    given: list[str] = args.namespace or []
+    return given[0] if given else _default_namespace()
+
+
 def run_operator(args: argparse.Namespace) -> int:
     import kopf
 
@@ -169,6 +176,7 @@ def run_operator(args: argparse.Namespace) -> int:
                 config=OperatorConfig.from_env(
                     os.environ,
                     namespaces=None if args.all_namespaces else namespaces,
+                    home_namespace=home_namespace(args),
                     http_address=args.http_address,
                 )
             ),

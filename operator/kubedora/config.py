@@ -78,6 +78,9 @@ class OperatorConfig(_FromEnvironment):
     git_cache_bytes: int = Field(default=1536 * 1024 * 1024, ge=1)
     git_concurrency: int = Field(default=2, ge=1)
     git_timeout_seconds: float = Field(default=600.0, gt=0.0)
+    # Where rollouts of catalog workloads are recorded as Deployments (the
+    # namespace the receiver writes to); None: they are not recorded.
+    home_namespace: str | None = None
 
 
 class ReceiverConfig(_FromEnvironment):

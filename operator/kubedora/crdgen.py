@@ -261,6 +261,8 @@ CUSTOM_RESOURCES: tuple[CustomResource, ...] = (
             _column("Service", ".spec.service"),
             _column("Env", ".spec.env"),
             _column("Version", ".spec.version"),
+            _column("Source", ".spec.source"),
+            _column("Outcome", ".spec.outcome"),
             _column("Finished", ".spec.finishedAt", "date"),
             _column("Commits", ".status.commits", "integer"),
             _column(
@@ -295,6 +297,11 @@ CUSTOM_RESOURCES: tuple[CustomResource, ...] = (
                 "Median TTR",
                 ".status.display.medianTimeToRestore",
                 description="Median time to restore.",
+            ),
+            _column(
+                "Frequency",
+                ".status.display.deploymentFrequency",
+                description="Deployment frequency: the DORA band and deployments per day.",
             ),
             _column(
                 "Lead Time",

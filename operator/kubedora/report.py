@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from pydantic import Field
 
-from kubedora.metrics import ABSENT, format_duration, format_ratio_percent, sparkline
+from kubedora.metrics import ABSENT, format_duration, format_rate, format_ratio_percent, sparkline
 from kubedora.models import (
     BackfillPhase,
     BackfillStatus,
@@ -38,6 +38,8 @@ def _figures(figures: Figures | None) -> list[str]:
         str(figures.restored_failures),
         format_ratio_percent(figures.change_failure_rate),
         format_duration(figures.median_time_to_restore_seconds),
+        format_rate(figures.deployments_per_day),
+        figures.deployment_frequency or "-",
         # Lead time and deployment-side change failures.
         format_duration(figures.median_lead_time_seconds),
         str(figures.rollbacks),
@@ -64,6 +66,8 @@ FIGURE_HEADERS = [
     "RESTORED",
     "CFR",
     "MEDIAN TTR",
+    "DEPLOYS",
+    "FREQUENCY",
     "LEAD TIME",
     "ROLLBACKS",
     "CHANGE FAILURES",

@@ -129,6 +129,11 @@ def can_i(setup: Installed, *args: str) -> bool:
         (("delete", "failures.kubedora.io", "-n", "kubedora"), False),
         (("create", "failures.kubedora.io", "-n", "kubedora"), True),
         (("create", "failures.kubedora.io", "-n", "default"), False),
+        (("create", "deployments.kubedora.io", "-n", "kubedora"), True),
+        (("create", "deployments.kubedora.io", "-n", "default"), False),
+        (("watch", "replicasets.apps", "--all-namespaces"), True),
+        (("watch", "controllerrevisions.apps", "--all-namespaces"), True),
+        (("delete", "replicasets.apps", "-n", "default"), False),
         (("create", "pods", "-n", "kubedora"), False),
         (("escalate", "clusterroles"), False),
         (("bind", "clusterroles"), False),
@@ -177,6 +182,9 @@ def test_the_operator_runs_on_the_shipped_rbac(applied: Installed) -> None:
             "restoredFailures": 1,
             "changeFailureRate": 0.5,
             "medianTimeToRestoreSeconds": 3600.0,
+            # Two in the default 30-day window: at least monthly, under weekly.
+            "deploymentsPerDay": 2 / 30,
+            "deploymentFrequency": "medium",
         }
         poll(
             lambda: (

@@ -113,6 +113,7 @@ def test_kubectl_shows_the_scoreboard_and_all_kinds(
         "CFR",
         "MEDIAN",
         "TTR",
+        "FREQUENCY",
         "LEAD",
         "TIME",
         "READY",
@@ -120,7 +121,9 @@ def test_kubectl_shows_the_scoreboard_and_all_kinds(
         "AGE",
     ]
     # No git data: the lead time is "-".
-    assert row.split()[:8] == ["board", "7d", "2", "1", "50%", "1h", "-", "True"]
+    assert row.split()[:10] == [
+        "board", "7d", "2", "1", "50%", "1h", "high", "(2/week)", "-", "True",
+    ]  # fmt: skip
 
     everything = kubectl(kubeconfig, "get", "dora", "-n", namespace, "-o", "name").stdout.split()
     assert sorted(everything) == sorted(

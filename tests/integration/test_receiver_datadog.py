@@ -86,6 +86,8 @@ class TestDeployments:
                 "commitSha": "102836a25f5477e571c73d489b3f0f183687068e",
             },
             "customTags": ["region:eu"],
+            "source": "api",
+            "outcome": "succeeded",
         }
 
     def test_datadog_ci_retrying_lands_once(

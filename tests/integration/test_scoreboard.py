@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from kubedora.metrics import frequency_band
 from tests.support.dora import ago, create, deployment, get, patch_spec, rfc3339, timeline
 from tests.support.kube import poll
 from tests.support.operator import OperatorProcess
@@ -26,8 +27,18 @@ def summary_of(api: client.CustomObjectsApi, namespace: str, name: str) -> dict[
 
 
 def wait_for_summary(
-    api: client.CustomObjectsApi, namespace: str, name: str, expected: dict[str, Any]
+    api: client.CustomObjectsApi,
+    namespace: str,
+    name: str,
+    expected: dict[str, Any],
+    *,
+    window_days: float = 30,
 ) -> dict[str, Any]:
+    # The deployment frequency follows from the deployments and the window
+    # (its bands are pinned by tests/unit/metrics/test_frequency.py).
+    per_day = expected["deployments"] / window_days
+    band = frequency_band(per_day)
+    expected = expected | {"deploymentsPerDay": per_day, "deploymentFrequency": band}
     # A null figure is written as JSON null in a merge patch, which removes
     # the field: absent is how the API server stores "no value".
     # Only the figures named: lead time and change failures have tests of their own.
@@ -170,6 +181,7 @@ def test_every_rule_lands_in_the_scoreboard(
             "changeFailureRate": 4 / 6,
             "medianTimeToRestoreSeconds": 1800.0,
         },
+        window_days=7,
     )
     status = get(custom_objects, namespace, "DoraSource", "board")["status"]
     rows = {(r["dimension"], r["key"]): r for r in status["breakdown"]}
@@ -199,6 +211,7 @@ def test_every_rule_lands_in_the_scoreboard(
         "changeFailureRate": "66.7%",
         "medianTimeToRestore": "30m",
         "medianLeadTime": "-",
+        "deploymentFrequency": "high (6/week)",
     }
     ready = next(c for c in status["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"

@@ -28,6 +28,8 @@ FIGURES = {
     "medianLeadTimeSeconds": 7260.0,
     "rollbacks": 1,
     "changeFailures": 2,
+    "deploymentsPerDay": 40 / 7,
+    "deploymentFrequency": "elite",
 }
 READY = [
     {
@@ -44,12 +46,14 @@ def test_the_table_shows_each_figure_formatted() -> None:
     header, prod, fresh = table.splitlines()
     assert header.split() == [
         "NAMESPACE", "NAME", "WINDOW", "DEPLOYMENTS", "FAILURES", "RESTORED", "CFR",
-        "MEDIAN", "TTR", "LEAD", "TIME", "ROLLBACKS", "CHANGE", "FAILURES", "READY",
+        "MEDIAN", "TTR", "DEPLOYS", "FREQUENCY", "LEAD", "TIME", "ROLLBACKS", "CHANGE",
+        "FAILURES", "READY",
     ]  # fmt: skip
     assert prod.split() == [
-        "kubedora", "prod", "7d", "40", "3", "2", "7.5%", "30m30s", "2h1m", "1", "2", "True",
+        "kubedora", "prod", "7d", "40", "3", "2", "7.5%", "30m30s", "5.7/day", "elite", "2h1m",
+        "1", "2", "True",
     ]  # fmt: skip
-    assert fresh.split() == ["kubedora", "fresh", "7d", *["-"] * 8, "Unknown"]
+    assert fresh.split() == ["kubedora", "fresh", "7d", *["-"] * 10, "Unknown"]
 
 
 def test_no_rate_is_a_dash_not_zero() -> None:

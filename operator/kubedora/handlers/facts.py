@@ -71,6 +71,8 @@ def deployment_fact(body: Mapping[str, Any]) -> DeploymentFact | None:
         marked=spec.change_failure,
         marked_by_api=annotations.get(MARKED_BY_ANNOTATION) == "api",
         remediated_by=spec.remediated_by,
+        source=spec.source,
+        outcome=spec.outcome,
     )
 
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from kubedora.handlers.facts import Group, Member
 from kubedora.handlers.history import DoraSettings, History
 from kubedora.handlers.monitor_tags import MonitorTagger
 from kubedora.handlers.persistence import configure_persistence
+from kubedora.handlers.rollouts import RolloutWatcher
 from kubedora.handlers.scoreboard import Triggers
 from kubedora.handlers.telemetry import InformerLag, InformerState, Telemetry
 from kubedora.handlers.web import DashboardServer
@@ -34,9 +35,18 @@ from kubedora.k8s.client import connect
 from kubedora.k8s.informer import Consumer, Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics import DeploymentFact, FailureFact
-from kubedora.models import CATALOG_KINDS, DEPLOYMENTS, FAILURES, CatalogEntry
+from kubedora.models import (
+    CATALOG_KINDS,
+    CONTROLLER_REVISIONS,
+    DEPLOYMENTS,
+    FAILURES,
+    REPLICASETS,
+    CatalogEntry,
+)
 from kubedora.pagerduty.client import Limiters
 from kubedora.web.page import OpenFailure, RecentDeployment
+
+log = logging.getLogger("kubedora.operator")
 
 
 @dataclass
@@ -52,10 +62,15 @@ class Caches:
     deployment_groups: KeyedIndex[Group, Member]
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
+    # ReplicaSets and ControllerRevisions, for the rollout watcher.
+    revision_informers: list[Informer] = field(default_factory=list)
 
     @property
     def informers(self) -> list[Informer]:
-        return [*self.catalog_informers, *self.fact_informers]
+        return [*self.catalog_informers, *self.fact_informers, *self.revision_informers]
+
+    async def all_synced(self) -> None:
+        await _all_synced(self.informers)
 
     def informer_states(self) -> list[InformerState]:
         return [
@@ -87,8 +102,11 @@ def build(
     rematcher: Rematcher,
     telemetry: Telemetry | None = None,
     on_group_change: Callable[[Mapping[Group, Member], Mapping[Group, Member]], None] | None = None,
+    rollouts: RolloutWatcher | None = None,
 ) -> Caches:
-    """Informers for every namespace served (None: all of them, one watch)."""
+    """Informers for every namespace served (None: all of them, one watch).
+    With a rollout watcher, it follows the apps/v1 catalog kinds, their
+    ReplicaSets and ControllerRevisions, and our Deployments."""
     scopes: list[str | None] = list(namespaces) if namespaces else [None]
 
     def touch(old: Mapping[str, object], new: Mapping[str, object]) -> None:
@@ -125,6 +143,7 @@ def build(
     catalog_indexes: list[KeyedIndex[CatalogKey, CatalogEntry]] = []
     catalog_informers: list[Informer] = []
     fact_informers: list[Informer] = []
+    revision_informers: list[Informer] = []
     for resource in CATALOG_KINDS:
         entries: KeyedIndex[CatalogKey, CatalogEntry] = KeyedIndex(
             functools.partial(index.catalog_values, resource.kind)
@@ -136,11 +155,18 @@ def build(
             dependents=dependents,
         )
         catalog_indexes.append(entries)
+        # The index first: the follower's re-matches read the new catalog.
+        consumers: list[Consumer] = [entries, follower]
+        if rollouts is not None and resource.group == "apps":
+            consumers.append(rollouts.workloads(resource.kind))
         for namespace in scopes:
-            # The index first: the follower's re-matches read the new catalog.
-            catalog_informers.append(
-                Informer(api, resource, [entries, follower], namespace=namespace)
-            )
+            catalog_informers.append(Informer(api, resource, consumers, namespace=namespace))
+    if rollouts is not None:
+        deployment_consumers.append(rollouts.recorded())
+        revisions = rollouts.revisions()
+        for resource in (REPLICASETS, CONTROLLER_REVISIONS):
+            for namespace in scopes:
+                revision_informers.append(Informer(api, resource, [revisions], namespace=namespace))
     for namespace in scopes:
         fact_informers.append(Informer(api, FAILURES, failure_consumers, namespace=namespace))
         fact_informers.append(Informer(api, DEPLOYMENTS, deployment_consumers, namespace=namespace))
@@ -155,6 +181,7 @@ def build(
         deployment_groups=deployment_groups,
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
+        revision_informers=revision_informers,
     )
 
 
@@ -260,6 +287,14 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     configure(settings, config)
     api = await connect()
     triggers, rematcher = Triggers(), Rematcher()
+    rollouts = None
+    if config.home_namespace:
+        rollouts = RolloutWatcher(api, config.home_namespace)
+    else:
+        log.warning(
+            "Rollouts of catalog workloads are not recorded: no home namespace. Set "
+            "KUBEDORA_NAMESPACE (the pod's namespace in manifests/) or pass --namespace."
+        )
     states: list[Caches] = []
     telemetry = Telemetry.create(
         lambda: [state for caches in states for state in caches.informer_states()],
@@ -271,7 +306,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     def on_group_change(old: Mapping[Group, Member], new: Mapping[Group, Member]) -> None:
         late[0].on_group_change(old, new)
 
-    caches = build(api, config.namespaces, triggers, rematcher, telemetry, on_group_change)
+    caches = build(
+        api, config.namespaces, triggers, rematcher, telemetry, on_group_change, rollouts
+    )
     states.append(caches)
     history = History(
         api=api,
@@ -324,7 +361,26 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     runtime.tasks.append(
         asyncio.create_task(history.supervised(caches.facts_synced), name="deployment history")
     )
+    if rollouts is not None:
+        runtime.tasks.append(
+            asyncio.create_task(
+                _supervised(rollouts.run, runtime.caches.all_synced), name="rollouts"
+            )
+        )
     memo["runtime"] = runtime
+
+
+async def _supervised(
+    run: Callable[[Callable[[], Awaitable[None]]], Awaitable[None]],
+    synced: Callable[[], Awaitable[None]],
+) -> None:
+    """The rollout watcher, restarted after a bug rather than gone silent."""
+    while True:
+        try:
+            await run(synced)
+        except Exception:
+            log.exception("the rollout watcher failed; starting it again")
+            await asyncio.sleep(2.0)
 
 
 async def cleanup(memo: kopf.Memo) -> None:

@@ -30,6 +30,7 @@ from kubedora.metrics import (
     compute,
     compute_trend,
     format_duration,
+    format_frequency,
     format_ratio_percent,
     parse_window,
 )
@@ -132,6 +133,7 @@ def scoreboard_status(
         changes=ChangeSettings(
             definition=settings.definition, rules=rules, lead_times=lead_times or {}
         ),
+        deployment_sources=frozenset(spec.deployment_sources),
     )
     # The same facts, in the same recompute: trends never lag the summary.
     trend = compute_trend(
@@ -142,6 +144,7 @@ def scoreboard_status(
         buckets=trend_settings.buckets,
         sources=frozenset(spec.failure_sources),
         scope=spec.scope,
+        deployment_sources=frozenset(spec.deployment_sources),
     )
     summary = board.summary
     return DoraSourceStatus(
@@ -155,6 +158,9 @@ def scoreboard_status(
             change_failure_rate=format_ratio_percent(summary.change_failure_rate),
             median_time_to_restore=format_duration(summary.median_time_to_restore_seconds),
             median_lead_time=format_duration(summary.median_lead_time_seconds),
+            deployment_frequency=format_frequency(
+                summary.deployment_frequency, summary.deployments_per_day
+            ),
         ),
         conditions=ready(
             previous.conditions,

@@ -4,6 +4,7 @@ change failures detected in deployments, the scoreboard.
 No I/O: callers hand in facts already read from the cluster."""
 
 from kubedora.metrics.bands import (
+    FREQUENCY_AT_LEAST,
     Band,
     change_failure_rate_band,
     frequency_band,
@@ -46,6 +47,7 @@ from kubedora.metrics.linking import (
     linked_deployment,
     timelines,
 )
+from kubedora.metrics.once import SAME_CHANGE_WITHIN, counted_deployments, once
 from kubedora.metrics.restore import (
     Restore,
     effective_state,
@@ -61,14 +63,23 @@ from kubedora.metrics.trend import (
     compute_trend,
     sparkline,
 )
-from kubedora.metrics.window import format_duration, format_ratio_percent, parse_window
+from kubedora.metrics.window import (
+    deployments_per_day,
+    format_duration,
+    format_frequency,
+    format_rate,
+    format_ratio_percent,
+    parse_window,
+)
 
 __all__ = [
     "ABSENT",
     "DEFAULT_ATTRIBUTION_WINDOW",
+    "FREQUENCY_AT_LEAST",
     "MAX_COMMITS",
     "MAX_PREVIOUS_AGE",
     "OTHER",
+    "SAME_CHANGE_WITHIN",
     "TREND_ROWS_PER_DIMENSION",
     "Band",
     "ChangeSettings",
@@ -90,9 +101,13 @@ __all__ = [
     "compile_rules",
     "compute",
     "compute_trend",
+    "counted_deployments",
+    "deployments_per_day",
     "detect",
     "effective_state",
     "format_duration",
+    "format_frequency",
+    "format_rate",
     "format_ratio_percent",
     "frequency_band",
     "judge",
@@ -100,6 +115,7 @@ __all__ = [
     "linked_deployment",
     "median",
     "observed_timeline",
+    "once",
     "parse_window",
     "previous_too_old",
     "restore_from",

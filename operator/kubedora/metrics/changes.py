@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from kubedora.models import ChangeFailure, ChangeFailureReason, RollforwardRule
 
@@ -53,9 +54,19 @@ class _Candidate:
     remediated_by: str | None
 
 
-def same_change(a: Shipment, b: Shipment) -> bool:
+class Identified(Protocol):
+    """What tells two deployments of one change apart."""
+
+    @property
+    def commit(self) -> str | None: ...
+    @property
+    def version(self) -> str | None: ...
+
+
+def same_change(a: Identified, b: Identified) -> bool:
     """By commit when both carry one (an abbreviated sha matches its full
-    form), else by version; without either, never the same."""
+    form), else by version; without either, never the same. The one rule for
+    rollbacks and for one change reported by two sources (metrics.once)."""
     if a.commit and b.commit:
         left, right = a.commit.lower(), b.commit.lower()
         shorter = min(len(left), len(right))

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from kubedora.metrics.bands import frequency_band
 from kubedora.metrics.changes import CompiledRule, Shipment, Verdict, detect
+from kubedora.metrics.once import counted_deployments
+from kubedora.metrics.window import deployments_per_day
 from kubedora.models import (
     BreakdownRow,
     ChangeFailureDefinition,
+    DeploymentOutcome,
+    DeploymentSource,
     Dimension,
     FailureSource,
     Figures,
@@ -48,6 +53,10 @@ class DeploymentFact:
     marked_by_api: bool = False
     remediated_by: str | None = None
 
+    # Which source reported it (the once-only rule of metrics.once), and how.
+    source: DeploymentSource = DeploymentSource.API
+    outcome: DeploymentOutcome = DeploymentOutcome.SUCCEEDED
+
 
 @dataclass(frozen=True, slots=True)
 class Scoreboard:
@@ -71,10 +80,15 @@ class _Tally:
         # No deployments is no data: None, never 0 and never infinity.
         return self.failures / self.deployments if self.deployments else None
 
-    def figures(self, definition: ChangeFailureDefinition) -> Figures:
+    def figures(
+        self, definition: ChangeFailureDefinition, window: timedelta | None = None
+    ) -> Figures:
+        """The tally's figures; the deployment frequency over `window` (a
+        trend bucket fills in its own rate: None here)."""
         # Rollback deployments are remediations, not changes: out of the denominator.
         changes = self.deployments - self.rollbacks
         deployment_rate = self.change_failures / changes if changes > 0 else None
+        per_day = None if window is None else deployments_per_day(self.deployments, window)
         return Figures(
             deployments=self.deployments,
             failures=self.failures,
@@ -92,12 +106,19 @@ class _Tally:
             change_failures=self.change_failures,
             rollbacks=self.rollbacks,
             median_failed_deployment_recovery_seconds=median(self.recoveries),
+            deployments_per_day=per_day,
+            deployment_frequency=frequency_band(per_day),
         )
 
     def row(
-        self, dimension: Dimension, key: str, definition: ChangeFailureDefinition
+        self,
+        dimension: Dimension,
+        key: str,
+        definition: ChangeFailureDefinition,
+        window: timedelta,
     ) -> BreakdownRow:
-        return BreakdownRow(dimension=dimension, key=key, **self.figures(definition).model_dump())
+        figures = self.figures(definition, window)
+        return BreakdownRow(dimension=dimension, key=key, **figures.model_dump())
 
 
 def median(values: Sequence[float]) -> float | None:
@@ -187,15 +208,15 @@ class _Board:
             tally = rows[key] = _Tally()
         return tally
 
-    def scoreboard(self, definition: ChangeFailureDefinition) -> Scoreboard:
+    def scoreboard(self, definition: ChangeFailureDefinition, window: timedelta) -> Scoreboard:
         breakdown = [
-            tally.row(dimension, key, definition)
+            tally.row(dimension, key, definition, window)
             for dimension, rows in self.rows.items()
             for key, tally in rows.items()
         ]
         breakdown.sort(key=lambda row: (_DIMENSION_ORDER[row.dimension], row.key))
         return Scoreboard(
-            summary=self.summary.figures(definition),
+            summary=self.summary.figures(definition, window),
             breakdown=breakdown,
         )
 
@@ -209,12 +230,17 @@ def compute(
     sources: Collection[FailureSource],
     scope: Scope | None = None,
     changes: ChangeSettings | None = None,
+    deployment_sources: Collection[DeploymentSource] | None = None,
 ) -> Scoreboard:
     """Count failures, deployments and restores in [window_start, window_end].
 
     A failure counts when it started in the window; its TTR counts when it was
     restored in the window, so one that started earlier can add a TTR without
-    adding a failure. CFR is None without deployments: no data is not 0%."""
+    adding a failure. CFR is None without deployments: no data is not 0%.
+
+    A deployment counts when one of `deployment_sources` (None: all)
+    reported it and it finished in the window; reports of one change by
+    several sources count once (metrics.once)."""
     if window_start > window_end:
         raise ValueError(f"window starts at {window_start} after it ends at {window_end}")
     wanted_sources = frozenset(sources)
@@ -236,9 +262,22 @@ def compute(
 
     settings = changes or ChangeSettings()
     listed = list(deployments)
+    # Change failures are judged over the whole history (a rollback looks
+    # back); what counts in the window is each change once (metrics.once).
     verdicts = judge(listed, settings.rules)
+    counted = {
+        fact.name
+        for fact in counted_deployments(
+            listed, deployment_sources, window_start=window_start, window_end=window_end
+        )
+    }
+    wanted = frozenset(DeploymentSource) if deployment_sources is None else deployment_sources
     for deployment in listed:
-        in_window = window_start <= deployment.finished_at <= window_end
+        if deployment.source not in wanted:
+            continue
+        in_window = (
+            deployment.name in counted and window_start <= deployment.finished_at <= window_end
+        )
         verdict = verdicts.get(deployment.name)
         marked = verdict.change_failure if verdict else None
         recovered_at = marked.remediated_at if marked else None
@@ -260,7 +299,7 @@ def compute(
             if recovered and marked is not None and marked.recovery_seconds is not None:
                 tally.recoveries.append(marked.recovery_seconds)
 
-    return board.scoreboard(settings.definition)
+    return board.scoreboard(settings.definition, window_end - window_start)
 
 
 @dataclass(frozen=True, slots=True)

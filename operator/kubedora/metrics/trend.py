@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 
 from kubedora.metrics.bounds import busiest
 from kubedora.metrics.dora import DeploymentFact, FailureFact, _Board, _Filter, _Tally
+from kubedora.metrics.once import counted_deployments
 from kubedora.models import (
     ChangeFailureDefinition,
+    DeploymentSource,
     Dimension,
     FailureSource,
     RowTrend,
@@ -60,12 +62,14 @@ def compute_trend(
     sources: Collection[FailureSource],
     scope: Scope | None = None,
     rows_per_dimension: int = TREND_ROWS_PER_DIMENSION,
+    deployment_sources: Collection[DeploymentSource] | None = None,
 ) -> Trend:
     """`buckets` buckets of length `bucket`, the last ending at `end`.
 
     Bucket i covers [start_i, start_i + bucket); the last also holds `end`
     itself. A failure counts in the bucket where it started, its TTR in the
-    bucket where it was restored, a deployment where it finished."""
+    bucket where it was restored, a deployment where it finished; which
+    deployments count (their sources, one change once) as in the window."""
     if buckets <= 0:
         return Trend(points=[], rows=[])
     if bucket <= timedelta(0):
@@ -105,7 +109,9 @@ def compute_trend(
                 failure, scope_filter, failed=False, ttr=failure.ttr_seconds
             )
 
-    for deployment in deployments:
+    for deployment in counted_deployments(
+        deployments, deployment_sources, window_start=first, window_end=end
+    ):
         at = index(deployment.finished_at)
         if at is not None:
             boards[at].count_deployment(deployment, scope_filter)

@@ -68,3 +68,38 @@ def format_ratio_percent(ratio: float | None) -> str:
         return "0%"
     text = format(percent, "f")
     return f"{text.removesuffix('.0')}%"
+
+
+def deployments_per_day(deployments: int, window: timedelta) -> float | None:
+    """Deployment frequency: deployments / the window's length in days,
+    unrounded. None for an empty window (no rate over no time). Its DORA
+    band is metrics.bands.frequency_band."""
+    days = window.total_seconds() / 86400
+    if days <= 0:
+        return None
+    return deployments / days
+
+
+def format_rate(per_day: float | None) -> str:
+    """Deployments per day as a reader counts them: 3.5/day from one a day
+    on, 2.3/week below, 1.2/month below one a week. One decimal, no ".0"."""
+    if per_day is None:
+        return "-"
+    if not math.isfinite(per_day) or per_day < 0:
+        raise ValueError(f"cannot format a rate of {per_day!r} per day")
+    for scale, unit in ((1, "day"), (7, "week")):
+        if per_day * scale >= 1:
+            return f"{_one_decimal(per_day * scale)}/{unit}"
+    return f"{_one_decimal(per_day * 30)}/month"
+
+
+def format_frequency(band: object | None, per_day: float | None) -> str:
+    """The band and its rate, e.g. `high (2.3/week)`; `-` without a rate."""
+    if band is None or per_day is None:
+        return "-"
+    return f"{band} ({format_rate(per_day)})"
+
+
+def _one_decimal(value: float) -> str:
+    text = f"{value:.1f}"
+    return text.removesuffix(".0")

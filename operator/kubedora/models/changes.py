@@ -15,18 +15,6 @@ from kubedora.models.base import KubeModel, Timestamp
 DURATION_PATTERN = r"^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
 
 
-class DeploymentSource(StrEnum):
-    API = "api"
-    KUBERNETES = "kubernetes"
-    FLUX = "flux"
-    ARGOCD = "argocd"
-
-
-class DeploymentOutcome(StrEnum):
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
 class ChangeFailureReason(StrEnum):
     ROLLBACK = "rollback"
     ROLLFORWARD = "rollforward"

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import ConfigDict, Field
 
 from kubedora.models.base import CONDITIONS_LIST, Condition, GitInfo, KubeModel, Tag, Timestamp
 from kubedora.models.changes import (
     ChangeFailure,
-    DeploymentOutcome,
-    DeploymentSource,
     LeadTime,
     Rollback,
 )
 
 # Datadog's rule for deployment ids.
 DEPLOYMENT_ID_PATTERN = r"^[A-Za-z0-9\-_.:]{16,128}$"
+
+
+class DeploymentSource(StrEnum):
+    """Who saw the deployment happen."""
+
+    # kubectl and the Datadog-compatible API.
+    API = "api"
+    # A rollout of an annotated apps/v1 workload, seen by the operator.
+    KUBERNETES = "kubernetes"
+    FLUX = "flux"
+    ARGOCD = "argocd"
+
+
+class DeploymentOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class DeploymentSpec(KubeModel):
@@ -42,16 +58,18 @@ class DeploymentSpec(KubeModel):
     id: str | None = Field(default=None, max_length=128, pattern=DEPLOYMENT_ID_PATTERN)
     git: GitInfo | None = None
     custom_tags: list[Tag] = Field(default_factory=list, max_length=100)
-    # Absent means api and succeeded: objects written before these fields
-    # existed read the same, and writers need not spell the defaults.
-    source: DeploymentSource | None = Field(
-        default=None, description="Who reported the deployment (absent: api)."
+    source: DeploymentSource = Field(
+        default=DeploymentSource.API, description="Who reported the deployment."
     )
-    outcome: DeploymentOutcome | None = Field(
+    outcome: DeploymentOutcome = Field(
+        default=DeploymentOutcome.SUCCEEDED,
+        description="failed: the rollout or reconciliation did not complete.",
+    )
+    outcome_reason: str | None = Field(
         default=None,
-        description="succeeded (absent) or failed: the rollout or sync failed, a change failure.",
+        max_length=1024,
+        description="Why it failed, e.g. ProgressDeadlineExceeded or ReconciliationFailed.",
     )
-    outcome_reason: str | None = Field(default=None, max_length=1024)
     change_failure: bool | None = Field(
         default=None,
         description="Marked by hand: true, a change failure; false, not one whatever "

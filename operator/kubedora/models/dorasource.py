@@ -17,6 +17,7 @@ from kubedora.models.base import (
     Timestamp,
 )
 from kubedora.models.changes import ChangeFailureSettings, GitSettings
+from kubedora.models.deployment import DeploymentSource
 from kubedora.models.failure import FailureSource
 
 # Go-style durations with days and weeks: 30d, 12h, 1d12h, 90m.
@@ -46,6 +47,22 @@ class PagerDutySettings(KubeModel):
     backfill: BackfillSettings | None = Field(
         default=None, description="Read the incident history once; removing it stops a backfill."
     )
+
+
+class FluxSettings(KubeModel):
+    """The Flux notification-controller route (`POST /hooks/flux`)."""
+
+    # The `token` of a `generic-hmac` Provider: X-Signature must then verify.
+    signing_secret_ref: SecretRef | None = None
+    # The env of a Flux deployment whose event metadata carries none.
+    default_env: str | None = None
+
+
+class ArgoCDSettings(KubeModel):
+    """The Argo CD notifications route (`POST /hooks/argocd`)."""
+
+    # The env of an Argo CD deployment whose body carries none.
+    default_env: str | None = None
 
 
 class TrendSettings(KubeModel):
@@ -90,6 +107,13 @@ class DoraSourceSpec(KubeModel):
     trend: TrendSettings | None = None
     git: GitSettings | None = None
     change_failure: ChangeFailureSettings | None = None
+    deployment_sources: list[DeploymentSource] = Field(
+        default_factory=lambda: list(DeploymentSource),
+        description="The sources of deployments that count towards the metrics.",
+        json_schema_extra=SET_LIST,
+    )
+    flux: FluxSettings | None = None
+    argocd: ArgoCDSettings | None = None
 
 
 class Figures(KubeModel):
@@ -106,6 +130,14 @@ class Figures(KubeModel):
     change_failures: int = 0
     rollbacks: int = 0
     median_failed_deployment_recovery_seconds: float | None = None
+    # Deployment frequency: deployments / window days (unrounded), and its band.
+    deployments_per_day: float | None = None
+    # A metrics.Band value. A plain string in the schema: a nullable
+    # enum becomes a CEL rule per breakdown row, over the API server's
+    # cost budget; only the operator writes status.
+    deployment_frequency: str | None = Field(
+        default=None, description="The DORA band: elite, high, medium or low (see the README)."
+    )
 
 
 class Dimension(StrEnum):
@@ -153,6 +185,8 @@ class Display(KubeModel):
     change_failure_rate: str = "-"
     median_time_to_restore: str = "-"
     median_lead_time: str = "-"
+    # e.g. "high (2.3/week)": the band and the rate behind it.
+    deployment_frequency: str = "-"
 
 
 class DoraSourceStatus(KubeModel):

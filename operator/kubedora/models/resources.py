@@ -65,3 +65,8 @@ CATALOG_KINDS: Final = (
     Resource("apps", "v1", "statefulsets", "StatefulSet"),
     Resource("apps", "v1", "daemonsets", "DaemonSet"),
 )
+
+# What a rollout of a catalog workload is made of: a Deployment's
+# ReplicaSets, a StatefulSet's or DaemonSet's ControllerRevisions.
+REPLICASETS: Final = Resource("apps", "v1", "replicasets", "ReplicaSet")
+CONTROLLER_REVISIONS: Final = Resource("apps", "v1", "controllerrevisions", "ControllerRevision")

@@ -20,6 +20,7 @@ from kubedora.k8s.client import api_reachable, connect
 from kubedora.k8s.errors import Unavailable
 from kubedora.receiver import telemetry
 from kubedora.receiver.auth import CredentialWatch
+from kubedora.receiver.hooks import argocd_sync, flux_event
 from kubedora.receiver.problems import Problem, problem_response
 from kubedora.receiver.routes import (
     STATE_KEY,
@@ -76,6 +77,8 @@ def create_app(
     app.router.add_post("/api/v2/dora/deployment", dora_deployment)
     app.router.add_patch("/api/v2/dora/deployments/{id}", dora_deployment_patch)
     app.router.add_patch("/api/v2/dora/deployments", dora_deployment_patch_by_version)
+    app.router.add_post("/hooks/flux", flux_event)
+    app.router.add_post("/hooks/argocd", argocd_sync)
     return app
 
 

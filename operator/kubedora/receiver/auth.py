@@ -24,7 +24,7 @@ from kubernetes_asyncio import client
 from pydantic import ValidationError
 
 from kubedora.k8s.informer import Body, Informer
-from kubedora.models import DORASOURCES, SECRETS, DoraSourceSpec, FailureSource
+from kubedora.models import DORASOURCES, SECRETS, DeploymentSource, DoraSourceSpec, FailureSource
 
 log = logging.getLogger("kubedora.receiver.auth")
 
@@ -37,6 +37,8 @@ class SourceCredentials:
     spec: DoraSourceSpec
     api_keys: tuple[bytes, ...] = ()
     signing_secrets: tuple[bytes, ...] = ()
+    # The `token` values of a Flux generic-hmac Provider (spec.flux.signingSecretRef).
+    flux_signing_secrets: tuple[bytes, ...] = ()
     # Why some of them are missing, for the logs (never the values).
     problems: tuple[str, ...] = field(default=())
 
@@ -80,7 +82,17 @@ def credentials_of(
             signing = values.values
             if values.problem:
                 problems.append(values.problem)
-        found.append(SourceCredentials(name, spec, keys, signing, tuple(problems)))
+        flux: tuple[bytes, ...] = ()
+        if spec.flux is not None and spec.flux.signing_secret_ref is not None:
+            values = _secret_values(spec.flux.signing_secret_ref.name, secrets)
+            flux = values.values
+            if values.problem:
+                problems.append(values.problem)
+        found.append(
+            SourceCredentials(
+                name, spec, keys, signing, flux_signing_secrets=flux, problems=tuple(problems)
+            )
+        )
     return found
 
 
@@ -159,8 +171,26 @@ def key_matches(given: bytes, keys: Sequence[bytes]) -> bool:
     return any_equal([given], keys)
 
 
+Source = FailureSource | DeploymentSource
+
+
+def enables(spec: DoraSourceSpec, source: Source) -> bool:
+    """Whether the DoraSource counts what `source` sends: its failureSources
+    for failures, its deploymentSources for deployments. (Both kinds have an
+    `api` member and StrEnums compare as strings: tell them apart by type.)"""
+    if isinstance(source, DeploymentSource):
+        return source in spec.deployment_sources
+    return source in spec.failure_sources
+
+
+def describe_source(source: Source) -> str:
+    if isinstance(source, DeploymentSource):
+        return f"{source.value} deployment source"
+    return f"{source.value} source"
+
+
 def authenticate(
-    sources: Sequence[SourceCredentials], source: FailureSource, api_key: str | None
+    sources: Sequence[SourceCredentials], source: Source, api_key: str | None
 ) -> list[SourceCredentials]:
     """The DoraSources that accept `api_key` and enable `source`.
 
@@ -173,11 +203,12 @@ def authenticate(
     holders = [s for s in sources if key_matches(given, s.api_keys)]
     if not holders:
         raise Denied(403, f"{API_KEY_HEADER} is not accepted")
-    accepted = [s for s in holders if source in s.spec.failure_sources]
+    accepted = [s for s in holders if enables(s.spec, source)]
     if not accepted:
         raise Denied(
             403,
-            f"no DoraSource that accepts this {API_KEY_HEADER} enables the {source.value} source",
+            f"no DoraSource that accepts this {API_KEY_HEADER} enables the "
+            f"{describe_source(source)}",
         )
     return accepted
 
@@ -195,6 +226,32 @@ def signed_by(
     if not signature:
         raise Denied(401, f"missing {SIGNATURE_HEADER} header")
     raise Denied(403, f"{SIGNATURE_HEADER} does not match the body")
+
+
+FLUX_SIGNATURE_HEADER = "X-Signature"
+FLUX_PREFIX = "sha256="
+
+
+def flux_signed_by(
+    accepted: Sequence[SourceCredentials], body: bytes, signature: str | None
+) -> SourceCredentials:
+    """The first accepted DoraSource whose Flux rule the delivery meets: no
+    key configured, or `X-Signature: sha256=<hex HMAC-SHA256 of the body>`
+    under one of its keys (a `generic-hmac` Provider's `token`). Anything
+    else is 401: the sender could not prove who it is."""
+    for candidate in accepted:
+        secrets = candidate.flux_signing_secrets
+        wants = candidate.spec.flux is not None and candidate.spec.flux.signing_secret_ref
+        if not wants:
+            return candidate
+        if signature and signature.strip().lower().startswith(FLUX_PREFIX) and secrets:
+            given = signature.strip()[len(FLUX_PREFIX) :].lower().encode()
+            expected = [hmac.new(s, body, hashlib.sha256).hexdigest().encode() for s in secrets]
+            if any_equal([given], expected):
+                return candidate
+    if not signature:
+        raise Denied(401, f"missing {FLUX_SIGNATURE_HEADER} header")
+    raise Denied(401, f"{FLUX_SIGNATURE_HEADER} does not match the body")
 
 
 class _ByName:
@@ -251,9 +308,7 @@ class CredentialWatch:
             self._report(self._current)
         return self._current
 
-    async def authorized(
-        self, source: FailureSource, api_key: str | None
-    ) -> list[SourceCredentials]:
+    async def authorized(self, source: Source, api_key: str | None) -> list[SourceCredentials]:
         """authenticate() against what the watch shows; until it has listed
         once, the request waits (within its deadline, then 503)."""
         if not self.synced:

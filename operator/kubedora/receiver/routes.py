@@ -28,12 +28,13 @@ from kubedora.ingest import datadog, pagerduty
 from kubedora.ingest.payload import PayloadError
 from kubedora.k8s.errors import Rejected, Unavailable
 from kubedora.k8s.objects import Outcome, Upserted
-from kubedora.models import FailureSource
+from kubedora.models import DeploymentSource, FailureSource
 from kubedora.receiver.auth import (
     API_KEY_HEADER,
     SIGNATURE_HEADER,
     CredentialWatch,
     Denied,
+    Source,
     SourceCredentials,
     signed_by,
 )
@@ -113,22 +114,31 @@ async def pagerduty_webhook(request: web.Request) -> web.Response:
 
 async def dora_deployment(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
-    return await _dora(request, "deployment", datadog.parse_deployment, state.writer.deployment)
+    return await _dora(
+        request,
+        DeploymentSource.API,
+        "deployment",
+        datadog.parse_deployment,
+        state.writer.deployment,
+    )
 
 
 async def dora_failure(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
-    return await _dora(request, "failure", datadog.parse_failure, state.writer.failure)
+    return await _dora(
+        request, FailureSource.API, "failure", datadog.parse_failure, state.writer.failure
+    )
 
 
 async def _dora(
     request: web.Request,
+    source: Source,
     noun: str,
     parse: Callable[[bytes], _Parsed],
     write: Callable[[_Parsed], Awaitable[Upserted]],
 ) -> web.Response:
     state = request.app[STATE_KEY]
-    source, kind = FailureSource.API, f"dora_{noun}"
+    kind = f"dora_{noun}"
     async with asyncio.timeout(state.config.deadline):
         _, body = await _authenticated(request, source, signed=False)
         attributes = _parse(state, source, kind, parse, body)
@@ -141,7 +151,7 @@ async def _dora(
 
 
 async def _authenticated(
-    request: web.Request, source: FailureSource, *, signed: bool
+    request: web.Request, source: Source, *, signed: bool
 ) -> tuple[SourceCredentials, bytes]:
     """The DoraSource that accepts this request, and the raw body (signatures
     are computed over these exact bytes); a Problem otherwise."""
@@ -163,7 +173,7 @@ async def _authenticated(
 
 def _parse(
     state: ReceiverState,
-    source: FailureSource,
+    source: Source,
     event_type: str,
     parse: Callable[[_Input], _Parsed],
     given: _Input,
@@ -178,7 +188,7 @@ def _parse(
 
 async def _write(
     state: ReceiverState,
-    source: FailureSource,
+    source: Source,
     event_type: str,
     noun: str,
     writing: Awaitable[Upserted],

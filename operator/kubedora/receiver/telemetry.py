@@ -13,11 +13,18 @@ from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from kubedora.ingest import flux
 from kubedora.ingest.pagerduty import HANDLED_EVENTS
 
 # Up to PagerDuty's 5 s patience, and a little beyond.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_KNOWN_TYPES = HANDLED_EVENTS | {"pagey.ping", "dora_failure", "dora_deployment"}
+_KNOWN_TYPES = (
+    HANDLED_EVENTS
+    | {"pagey.ping", "dora_failure", "dora_deployment"}
+    | flux.SUCCEEDED
+    | flux.FAILED
+    | {"sync.Succeeded", "sync.Failed", "sync.Error", "sync.Running"}
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ FIELDS = (
     "route",
     "status",
     "detail",
+    "object",
+    "app",
+    "revision",
 )
 
 

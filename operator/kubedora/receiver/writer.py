@@ -14,8 +14,10 @@ from typing import TypeVar
 from kubernetes_asyncio import client
 from pydantic import ValidationError
 
-from kubedora.ingest import datadog, incidents
+from kubedora.ingest import argocd, datadog, flux, incidents
+from kubedora.ingest.argocd import ArgoCDNotification
 from kubedora.ingest.datadog import DoraDeploymentAttributes, DoraFailureAttributes
+from kubedora.ingest.flux import FluxEvent
 from kubedora.ingest.pagerduty import IncidentEvent
 from kubedora.k8s import failures
 from kubedora.k8s.errors import translated
@@ -81,6 +83,35 @@ class Writer:
             if stored is not None and _parsed(DeploymentSpec, stored) == spec:
                 return None
             return custom_object(DEPLOYMENTS, name, spec, base=stored, labels={SOURCE_LABEL: "api"})
+
+        return await self._upsert(DEPLOYMENTS, name, build, create_first=True)
+
+    async def flux_event(self, event: FluxEvent, default_env: str | None) -> Upserted:
+        """The Deployment of the event's object and revision, created or
+        brought up to date (repeats change nothing)."""
+        name = flux.deployment_name(event)
+
+        def build(stored: Object | None) -> Object | None:
+            previous = _parsed(DeploymentSpec, stored)
+            spec = flux.deployment_spec(previous, event, default_env)
+            if spec is None or spec == previous:
+                return None
+            return custom_object(
+                DEPLOYMENTS, name, spec, base=stored, labels={SOURCE_LABEL: "flux"}
+            )
+
+        return await self._upsert(DEPLOYMENTS, name, build)
+
+    async def argocd_sync(self, note: ArgoCDNotification, default_env: str | None) -> Upserted:
+        name = argocd.deployment_name(note)
+        spec = argocd.deployment_spec(note, default_env)
+
+        def build(stored: Object | None) -> Object | None:
+            if spec is None or (stored is not None and _parsed(DeploymentSpec, stored) == spec):
+                return None
+            return custom_object(
+                DEPLOYMENTS, name, spec, base=stored, labels={SOURCE_LABEL: "argocd"}
+            )
 
         return await self._upsert(DEPLOYMENTS, name, build, create_first=True)
 

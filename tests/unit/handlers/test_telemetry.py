@@ -32,7 +32,14 @@ def samples(telemetry: Telemetry) -> dict[tuple[str, tuple[tuple[str, str], ...]
 
 def status(rows: int) -> DoraSourceStatus:
     return DoraSourceStatus(
-        summary=Figures(deployments=30, failures=3, restored_failures=1, change_failure_rate=0.1),
+        summary=Figures(
+            deployments=30,
+            failures=3,
+            restored_failures=1,
+            change_failure_rate=0.1,
+            deployments_per_day=1.0,
+            deployment_frequency="elite",
+        ),
         breakdown=[
             BreakdownRow(dimension=Dimension.SERVICE, key=f"s{i:03}", deployments=i, failures=1)
             for i in range(1, rows + 1)

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kubedora.metrics import DeploymentFact, FailureFact, Scoreboard, compute, median
+from kubedora.metrics import (
+    DeploymentFact,
+    FailureFact,
+    Scoreboard,
+    compute,
+    frequency_band,
+    median,
+)
 from kubedora.models import BreakdownRow, Dimension, FailureSource, Figures, Scope
 
 START = datetime(2024, 5, 1, tzinfo=UTC)
@@ -62,6 +69,17 @@ def board(
     )
 
 
+def figures(**values: object) -> Figures:
+    """Figures over the 30-day window; the deployment frequency follows
+    from the deployments (its bands are pinned in test_frequency.py)."""
+    deployments = values.get("deployments", 0)
+    assert isinstance(deployments, int)
+    per_day = deployments / 30
+    return Figures.model_validate(
+        {"deployments_per_day": per_day, "deployment_frequency": frequency_band(per_day), **values}
+    )
+
+
 def rows(result: Scoreboard, dimension: Dimension) -> dict[str, BreakdownRow]:
     return {row.key: row for row in result.breakdown if row.dimension == dimension}
 
@@ -92,7 +110,7 @@ class TestEmpty:
             [failure("a", started=BEFORE), failure("a", started=AFTER)],
             [deployment("a", finished=AFTER)],
         )
-        assert result == Scoreboard(summary=Figures(), breakdown=[])
+        assert result == Scoreboard(summary=figures(), breakdown=[])
         assert result.summary.change_failure_rate is None
         assert result.summary.median_time_to_restore_seconds is None
 
@@ -142,7 +160,7 @@ class TestWindow:
             ],
             [deployment("a", finished=START - TICK), deployment("a", finished=END + TICK)],
         )
-        assert result == Scoreboard(summary=Figures(), breakdown=[])
+        assert result == Scoreboard(summary=figures(), breakdown=[])
 
     def test_restore_on_the_edges_counts(self) -> None:
         result = board(
@@ -156,18 +174,18 @@ class TestWindow:
 
     def test_restored_in_window_after_starting_before_gives_ttr_not_a_failure(self) -> None:
         result = board([failure("a", started=BEFORE, restored=INSIDE, ttr=3600)])
-        assert result.summary == Figures(
+        assert result.summary == figures(
             failures=0, restored_failures=1, median_time_to_restore_seconds=3600.0
         )
         assert rows(result, Dimension.SERVICE)["a"].restored_failures == 1
 
     def test_started_in_window_restored_after_it_is_a_failure_without_ttr(self) -> None:
         result = board([failure("a", started=INSIDE, restored=AFTER, ttr=60)])
-        assert result.summary == Figures(failures=1)
+        assert result.summary == figures(failures=1)
 
     def test_restored_before_the_window_counts_nothing(self) -> None:
         result = board([failure("a", started=BEFORE - timedelta(days=1), restored=BEFORE, ttr=60)])
-        assert result == Scoreboard(summary=Figures(), breakdown=[])
+        assert result == Scoreboard(summary=figures(), breakdown=[])
 
     def test_open_failure_gives_no_ttr_point(self) -> None:
         result = board([failure("a", ttr=None), failure("a", restored=INSIDE, ttr=None)])
@@ -184,7 +202,7 @@ class TestWindow:
 class TestBreakdown:
     def test_two_services_count_in_both_rows_and_once_in_the_summary(self) -> None:
         result = board([failure("a", "b", restored=INSIDE, ttr=60)], [deployment("a")])
-        assert result.summary == Figures(
+        assert result.summary == figures(
             deployments=1,
             failures=1,
             restored_failures=1,
@@ -218,10 +236,12 @@ class TestBreakdown:
         assert rows(result, Dimension.ENV)["staging"] == BreakdownRow(
             dimension=Dimension.ENV,
             key="staging",
-            deployments=1,
-            change_failure_rate=0.0,
-            failure_event_rate=0.0,
-            deployment_change_failure_rate=0.0,
+            **figures(
+                deployments=1,
+                change_failure_rate=0.0,
+                failure_event_rate=0.0,
+                deployment_change_failure_rate=0.0,
+            ).model_dump(),
         )
 
     def test_missing_team_or_env_makes_no_row(self) -> None:
@@ -314,7 +334,7 @@ class TestSources:
             [deployment("a")],
             sources=[FailureSource.INCIDENT],
         )
-        assert result.summary == Figures(
+        assert result.summary == figures(
             deployments=1,
             failures=1,
             change_failure_rate=1.0,
@@ -324,7 +344,7 @@ class TestSources:
 
     def test_no_sources_still_counts_deployments(self) -> None:
         result = board([failure("a")], [deployment("a")], sources=[])
-        assert result.summary == Figures(
+        assert result.summary == figures(
             deployments=1,
             change_failure_rate=0.0,
             failure_event_rate=0.0,

@@ -8,8 +8,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kubedora.metrics import Band as DeploymentFrequency
 from kubedora.metrics import DeploymentFact, FailureFact, Scoreboard, compute
-from kubedora.models import BreakdownRow, Dimension, FailureSource, Figures, Scope
+from kubedora.models import (
+    BreakdownRow,
+    Dimension,
+    FailureSource,
+    Figures,
+    Scope,
+)
 
 BASE = datetime(2024, 5, 1, tzinfo=UTC)
 SERVICES = ["api", "db", "web"]
@@ -83,6 +90,19 @@ def reference(
             and (not scope.envs or fact.env in scope.envs)
         )
 
+    days = (end - start).total_seconds() / 86400
+
+    def band(per_day: float | None) -> DeploymentFrequency | None:
+        if per_day is None:
+            return None
+        if per_day >= 1:
+            return DeploymentFrequency.ELITE
+        if per_day * 7 >= 1:
+            return DeploymentFrequency.HIGH
+        if per_day * 30 >= 1:
+            return DeploymentFrequency.MEDIUM
+        return DeploymentFrequency.LOW
+
     kept_failures = [f for f in failures if failure_in_scope(f)]
     kept_deployments = [d for d in deployments if deployment_in_scope(d)]
 
@@ -96,7 +116,10 @@ def reference(
             if f.ttr_seconds is not None and in_window(f.restored_at)
         ]
         deployed = sum(1 for d in chosen_deployments if in_window(d.finished_at))
+        per_day = deployed / days if days > 0 else None
         return Figures(
+            deployments_per_day=per_day,
+            deployment_frequency=band(per_day),
             deployments=deployed,
             failures=failed,
             restored_failures=len(points),
