@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,23 +62,38 @@ def deployments(custom_objects: client.CustomObjectsApi, namespace: str) -> list
     return objects_of(custom_objects, namespace, "deployments")
 
 
+Serve = Callable[..., RunningReceiver]
+
+
 @pytest.fixture
-def receiver(kubeconfig: Path, namespace: str) -> Iterator[RunningReceiver]:
-    running = start_receiver(kubeconfig, namespace)
-    yield running
-    running.stop()
+def serve(
+    kubeconfig: Path,
+    namespace: str,
+    core_v1: client.CoreV1Api,
+    custom_objects: client.CustomObjectsApi,
+) -> Iterator[Serve]:
+    """A DoraSource with the given spec, then a receiver that has listed it."""
+    running: list[RunningReceiver] = []
+
+    def start(**spec: Any) -> RunningReceiver:
+        dorasource(core_v1, custom_objects, namespace, **spec)
+        running.append(start_receiver(kubeconfig, namespace))
+        return running[-1]
+
+    yield start
+    for receiver in running:
+        receiver.stop()
 
 
 SUCCEEDED = fixture_bytes("flux", "kustomization.reconciliation-succeeded.json")
 
 
 def test_a_bad_signature_is_401_and_writes_nothing(
-    receiver: RunningReceiver,
+    serve: Serve,
     namespace: str,
-    core_v1: client.CoreV1Api,
     custom_objects: client.CustomObjectsApi,
 ) -> None:
-    dorasource(core_v1, custom_objects, namespace, flux={"signingSecretRef": {"name": "flux-hmac"}})
+    receiver = serve(flux={"signingSecretRef": {"name": "flux-hmac"}})
     for headers in (signed(SUCCEEDED, key="another-key"), {}, {"X-Signature": "sha256=zz"}):
         reply = receiver.post(FLUX, SUCCEEDED, headers=headers)
         assert reply.status == 401, reply.body
@@ -92,12 +107,11 @@ def test_a_bad_signature_is_401_and_writes_nothing(
 
 
 def test_the_same_event_five_times_is_one_deployment(
-    receiver: RunningReceiver,
+    serve: Serve,
     namespace: str,
-    core_v1: client.CoreV1Api,
     custom_objects: client.CustomObjectsApi,
 ) -> None:
-    dorasource(core_v1, custom_objects, namespace, flux={"defaultEnv": "dev"})
+    receiver = serve(flux={"defaultEnv": "dev"})
     outcomes = []
     for _ in range(5):
         reply = receiver.post(FLUX, SUCCEEDED)
@@ -114,12 +128,11 @@ def test_the_same_event_five_times_is_one_deployment(
 
 
 def test_a_failed_upgrade_is_a_failed_deployment_and_progress_is_ignored(
-    receiver: RunningReceiver,
+    serve: Serve,
     namespace: str,
-    core_v1: client.CoreV1Api,
     custom_objects: client.CustomObjectsApi,
 ) -> None:
-    dorasource(core_v1, custom_objects, namespace)
+    receiver = serve()
     reply = receiver.post(FLUX, fixture_bytes("flux", "helmrelease.upgrade-failed.json"))
     assert reply.status == 202, reply.body
     progress = json.loads(SUCCEEDED)
@@ -133,12 +146,11 @@ def test_a_failed_upgrade_is_a_failed_deployment_and_progress_is_ignored(
 
 
 def test_a_route_whose_source_no_dorasource_enables_is_refused(
-    receiver: RunningReceiver,
+    serve: Serve,
     namespace: str,
-    core_v1: client.CoreV1Api,
     custom_objects: client.CustomObjectsApi,
 ) -> None:
-    dorasource(core_v1, custom_objects, namespace, deploymentSources=["api", "kubernetes"])
+    receiver = serve(deploymentSources=["api", "kubernetes"])
     reply = receiver.post(FLUX, SUCCEEDED)
     assert reply.status == 403
     assert "enables the flux deployment source" in reply.json()["errors"][0]["detail"]
@@ -162,12 +174,11 @@ ARGO = {
 
 
 def test_argocd_syncs_become_deployments(
-    receiver: RunningReceiver,
+    serve: Serve,
     namespace: str,
-    core_v1: client.CoreV1Api,
     custom_objects: client.CustomObjectsApi,
 ) -> None:
-    dorasource(core_v1, custom_objects, namespace, argocd={"defaultEnv": "prod"})
+    receiver = serve(argocd={"defaultEnv": "prod"})
     for _ in range(2):
         assert receiver.post(ARGOCD, json.dumps(ARGO).encode()).status == 202
     failed = {**ARGO, "phase": "Error", "startedAt": "2026-11-20T10:00:00Z", "finishedAt": ""}

@@ -255,7 +255,7 @@ def test_a_restart_in_the_middle_of_a_rollout_records_it_once(
     except AssertionError:
         print(ok(kubectl(kubeconfig, namespace, "get", target, "-o", "yaml")))
         print(ok(kubectl(kubeconfig, namespace, "get", "controllerrevisions", "-o", "yaml")))
-        print(operator_in[-1].log()[-3000:])
+        print(operator_in[-1].log()[-8000:])
         raise
     assert [r["spec"]["version"] for r in records] == ["1.0", "2.0"]
     # Once more, after it completed: the restarted operator re-lists, finds

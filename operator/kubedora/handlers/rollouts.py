@@ -52,6 +52,9 @@ class RolloutWatcher:
         return _Workloads(self, kind)
 
     def revisions(self) -> _Revisions:
+        """A consumer for one revision informer. One each: a re-list's
+        retain() forgets what that informer no longer lists, and must not
+        forget what another one lists."""
         return _Revisions(self)
 
     def recorded(self) -> _Recorded:

@@ -163,9 +163,9 @@ def build(
             catalog_informers.append(Informer(api, resource, consumers, namespace=namespace))
     if rollouts is not None:
         deployment_consumers.append(rollouts.recorded())
-        revisions = rollouts.revisions()
         for resource in (REPLICASETS, CONTROLLER_REVISIONS):
             for namespace in scopes:
+                revisions = rollouts.revisions()
                 revision_informers.append(Informer(api, resource, [revisions], namespace=namespace))
     for namespace in scopes:
         fact_informers.append(Informer(api, FAILURES, failure_consumers, namespace=namespace))
