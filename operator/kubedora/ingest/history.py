@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from kubedora.ingest.pagerduty import (
     IncidentEvent,
     PagerDutyIncident,
-    PagerDutyReference,
     PagerDutyTime,
 )
 from kubedora.ingest.payload import parse_json
@@ -42,27 +41,14 @@ class _RestModel(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class RestIncident(_RestModel):
-    """One incident of `GET /incidents`, the fields kubedora reads."""
+class RestIncident(PagerDutyIncident):
+    """One incident of `GET /incidents`, the fields kubedora reads: a webhook
+    incident's, with the REST API's number, resolution and last change."""
 
-    id: str = Field(min_length=1)
     incident_number: int | None = None
-    html_url: str | None = None
-    status: str | None = None
-    incident_key: str | None = None
-    title: str | None = None
     created_at: PagerDutyTime
     resolved_at: PagerDutyTime | None = None
     last_status_change_at: PagerDutyTime | None = None
-    service: PagerDutyReference | None = None
-    teams: list[PagerDutyReference] = Field(default_factory=list)
-    priority: PagerDutyReference | None = None
-    urgency: str | None = None
-
-    @field_validator("teams", mode="before")
-    @classmethod
-    def _null_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
 
     @property
     def resolved(self) -> datetime | None:
