@@ -22,6 +22,7 @@ from kubedora.matching import (
 )
 from kubedora.metrics import effective_state, format_duration, restore_from
 from kubedora.models import (
+    Condition,
     DeploymentSpec,
     DeploymentStatus,
     FailureSpec,
@@ -110,14 +111,20 @@ def failure_status(
             if link is not None
             else previous.linked_deployment
         ),
-        conditions=ready(
-            previous.conditions,
-            reason="Reconciled",
-            message="status reflects the current spec",
-            observed_generation=generation,
-            now=now,
-        ),
+        conditions=_reconciled(previous.conditions, generation, now),
         observed_generation=generation,
+    )
+
+
+def _reconciled(
+    conditions: Sequence[Condition], generation: int | None, now: datetime
+) -> list[Condition]:
+    return ready(
+        conditions,
+        reason="Reconciled",
+        message="status reflects the current spec",
+        observed_generation=generation,
+        now=now,
     )
 
 
@@ -176,13 +183,7 @@ def deployment_status(
         lead_time=previous.lead_time,
         change_failure=previous.change_failure,
         rollback=previous.rollback,
-        conditions=ready(
-            previous.conditions,
-            reason="Reconciled",
-            message="status reflects the current spec",
-            observed_generation=generation,
-            now=now,
-        ),
+        conditions=_reconciled(previous.conditions, generation, now),
         observed_generation=generation,
     )
 

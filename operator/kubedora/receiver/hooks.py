@@ -31,7 +31,7 @@ from kubedora.receiver.problems import Problem, check_headers, read_body
 
 # One request path for every sender: the parse and write steps are those
 # of the other routes.
-from kubedora.receiver.routes import STATE_KEY, ReceiverState, _parse, _write
+from kubedora.receiver.routes import STATE_KEY, ReceiverState, parse_or_refuse, store_or_refuse
 
 log = logging.getLogger("kubedora.receiver.hooks")
 
@@ -41,7 +41,7 @@ async def flux_event(request: web.Request) -> web.Response:
     source = DeploymentSource.FLUX
     async with asyncio.timeout(state.config.deadline):
         credentials, body = await _authenticated(request, source)
-        event = _parse(state, source, "unparsed", flux.parse_event, body)
+        event = parse_or_refuse(state, source, "unparsed", flux.parse_event, body)
         obj = event.involved_object
         ids: dict[str, object] = {
             "event_type": event.reason,
@@ -52,7 +52,7 @@ async def flux_event(request: web.Request) -> web.Response:
         if flux.outcome_of(event) is None:
             return _ignored(state, source, event.reason, ids)
         default_env = credentials.spec.flux.default_env if credentials.spec.flux else None
-        result = await _write(
+        result = await store_or_refuse(
             state,
             source,
             event.reason,
@@ -69,7 +69,7 @@ async def argocd_sync(request: web.Request) -> web.Response:
     source = DeploymentSource.ARGOCD
     async with asyncio.timeout(state.config.deadline):
         credentials, body = await _authenticated(request, source)
-        note = _parse(state, source, "unparsed", argocd.parse_notification, body)
+        note = parse_or_refuse(state, source, "unparsed", argocd.parse_notification, body)
         event_type = f"sync.{note.phase}"
         ids: dict[str, object] = {
             "event_type": event_type,
@@ -80,7 +80,7 @@ async def argocd_sync(request: web.Request) -> web.Response:
         if argocd.outcome_of(note) is None:
             return _ignored(state, source, event_type, ids)
         default_env = credentials.spec.argocd.default_env if credentials.spec.argocd else None
-        result = await _write(
+        result = await store_or_refuse(
             state,
             source,
             event_type,

@@ -75,8 +75,8 @@ async def pagerduty_webhook(request: web.Request) -> web.Response:
     source = FailureSource.PAGERDUTY
     async with asyncio.timeout(state.config.deadline):
         credentials, body = await _authenticated(request, source, signed=True)
-        webhook = _parse(state, source, "unparsed", pagerduty.parse_webhook, body)
-        event = _parse(state, source, "unparsed", pagerduty.incident_event, webhook)
+        webhook = parse_or_refuse(state, source, "unparsed", pagerduty.parse_webhook, body)
+        event = parse_or_refuse(state, source, "unparsed", pagerduty.incident_event, webhook)
         ids: dict[str, object] = {
             "event_id": webhook.event.id,
             "event_type": webhook.event.event_type,
@@ -93,7 +93,7 @@ async def pagerduty_webhook(request: web.Request) -> web.Response:
         ids |= {"incident_id": event.incident_id, "dorasource": credentials.name, "env": env}
         # The event was valid; a Failure the API server refuses is a bug
         # here. 500 makes PagerDuty retry instead of dropping it.
-        result = await _write(
+        result = await store_or_refuse(
             state,
             source,
             event.event_type,
@@ -141,9 +141,9 @@ async def _dora(
     kind = f"dora_{noun}"
     async with asyncio.timeout(state.config.deadline):
         _, body = await _authenticated(request, source, signed=False)
-        attributes = _parse(state, source, kind, parse, body)
+        attributes = parse_or_refuse(state, source, kind, parse, body)
         # What the API server refuses here is the sender's data (a CEL rule).
-        result = await _write(
+        result = await store_or_refuse(
             state, source, kind, noun, write(attributes), rejected_status=400, ids={}
         )
     log.info(f"{noun} applied", extra={"event_type": kind, noun: result.name, **_outcome(result)})
@@ -171,7 +171,7 @@ async def _authenticated(
         raise Problem(denied.status, denied.detail) from None
 
 
-def _parse(
+def parse_or_refuse(
     state: ReceiverState,
     source: Source,
     event_type: str,
@@ -186,7 +186,7 @@ def _parse(
         raise Problem(400, error.detail) from None
 
 
-async def _write(
+async def store_or_refuse(
     state: ReceiverState,
     source: Source,
     event_type: str,
@@ -232,7 +232,7 @@ async def dora_deployment_patch(request: web.Request) -> web.Response:
     source, kind = FailureSource.API, "dora_deployment_patch"
     async with asyncio.timeout(state.config.deadline):
         _, body = await _authenticated(request, source, signed=False)
-        attributes = _parse(state, source, kind, datadog.parse_deployment_patch, body)
+        attributes = parse_or_refuse(state, source, kind, datadog.parse_deployment_patch, body)
         names = datadog.names_for_id(request.match_info["id"])
         name = await state.writer.existing(names)
         if name is None:
@@ -247,7 +247,9 @@ async def dora_deployment_patch_by_version(request: web.Request) -> web.Response
     source, kind = FailureSource.API, "dora_deployment_patch"
     async with asyncio.timeout(state.config.deadline):
         _, body = await _authenticated(request, source, signed=False)
-        attributes = _parse(state, source, kind, datadog.parse_deployment_patch_by_version, body)
+        attributes = parse_or_refuse(
+            state, source, kind, datadog.parse_deployment_patch_by_version, body
+        )
         name = await state.writer.latest(attributes.service, attributes.env, attributes.version)
         if name is None:
             raise Problem(
@@ -269,7 +271,7 @@ async def _mark(
     service_env: tuple[str, str] | None,
 ) -> web.Response:
     remediated_by = await _remediation(state, attributes, names[0], service_env)
-    result = await _write(
+    result = await store_or_refuse(
         state,
         FailureSource.API,
         kind,
