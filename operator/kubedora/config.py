@@ -37,11 +37,8 @@ class OperatorConfig(_FromEnvironment):
     resync_seconds: float = Field(default=60.0, gt=0.0)
     # How long a silent operator replica keeps its claim before another takes over.
     peering_lifetime_seconds: float = Field(default=60.0, ge=5.0)
-    # How many objects kopf handles at once (status writes in flight).
+    # Status writes in flight (handlers/statuses.py), and kopf's workers.
     worker_limit: int = Field(default=64, ge=1)
-    # How long a worker waits for its object's next event before it gives its
-    # place to the next object (after its own patch is seen back).
-    worker_idle_seconds: float = Field(default=0.1, gt=0.0)
     # The operator's own HTTP server: /metrics and the dashboard page.
     http_address: str = Field(default="127.0.0.1:8082", min_length=3)
     # Breakdown rows per dimension exported as Prometheus labels; the rest

@@ -9,10 +9,11 @@ In memory, each body goes through the operator's own fact functions
 are held in plain lists, as the informer-fed indexes hold them; the recompute
 is the DoraSource status computation itself, once with trends off
 (spec.trend.buckets 0, the reference) and once with the default trend (12
-buckets of 7d, and the busiest breakdown rows), side by side. With --cluster, the objects are
-created in a local control plane and a real `kubedora operator` process
-lists and watches them; its peak RSS (VmHWM) and the time until the scoreboard
-counts them all are printed. Not a test: it prints figures.
+buckets of 7d, and the busiest breakdown rows), side by side. With --cluster,
+the objects are created in a local control plane and a real `kubedora operator` process
+lists and watches them (tests/benchmarks/memory.py: peak and quiet RSS on a
+first pass and a restart, time to the scoreboard and to every status).
+Not a test: it prints figures.
 """
 
 from __future__ import annotations
@@ -24,12 +25,10 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from kubedora.handlers.facts import deployment_fact, failure_fact
 from kubedora.handlers.scoreboard import scoreboard_status
@@ -77,22 +76,33 @@ def deployment_spec(rng: random.Random, now: datetime) -> dict[str, Any]:
     }
 
 
-def in_memory(n: int, repeats: int) -> None:
+def facts_of(n: int) -> tuple[list[FailureFact], list[DeploymentFact], int]:
+    """N facts of each kind through the operator's own fact functions, and the
+    bytes they hold (tracemalloc)."""
     rng = random.Random(n)
     now = datetime.now(UTC)
     bodies_f = [{"spec": failure_spec(rng, now)} for _ in range(n)]
     bodies_d = [{"spec": deployment_spec(rng, now)} for _ in range(n)]
-
     gc.collect()
     tracemalloc.start()
-    started = time.perf_counter()
     failures: list[FailureFact] = [f for b in bodies_f if (f := failure_fact(b)) is not None]
     deployments: list[DeploymentFact] = [
         d for b in bodies_d if (d := deployment_fact(b)) is not None
     ]
-    index_seconds = time.perf_counter() - started
     held, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    return failures, deployments, held
+
+
+def facts_held_mib(n: int) -> float:
+    return facts_of(n)[2] / 2**20
+
+
+def in_memory(n: int, repeats: int) -> None:
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    failures, deployments, held = facts_of(n)
+    index_seconds = time.perf_counter() - started
 
     timings: dict[str, list[float]] = {"off": [], "on": []}
     specs = {
@@ -119,87 +129,6 @@ def in_memory(n: int, repeats: int) -> None:
     )
 
 
-def on_cluster(n: int) -> None:
-    from kubernetes import client
-
-    from tests.support import controlplane
-    from tests.support.kube import apply_crds, new_client, poll, unique_name
-    from tests.support.operator import start_operator
-
-    work = Path(tempfile.mkdtemp(prefix="kubedora-bench-"))
-    plane = controlplane.start(work)
-    try:
-        api = new_client(plane.kubeconfig)
-        apply_crds(api, sorted(Path("crds").glob("*.kubedora.io.yaml")))
-        namespace = unique_name("bench")
-        core = client.CoreV1Api(api)
-        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
-        objects = client.CustomObjectsApi(api)
-        rng = random.Random(n)
-        now = datetime.now(UTC)
-        started = time.perf_counter()
-        for i in range(n):
-            for kind, plural, spec in (
-                ("Failure", "failures", failure_spec(rng, now)),
-                ("Deployment", "deployments", deployment_spec(rng, now)),
-            ):
-                objects.create_namespaced_custom_object(
-                    "kubedora.io",
-                    "v1alpha1",
-                    namespace,
-                    plural,
-                    {
-                        "apiVersion": "kubedora.io/v1alpha1",
-                        "kind": kind,
-                        "metadata": {"name": f"o{i}"},
-                        "spec": spec,
-                    },
-                )
-        print(f"created {2 * n} objects in {time.perf_counter() - started:.0f}s")
-        objects.create_namespaced_custom_object(
-            "kubedora.io",
-            "v1alpha1",
-            namespace,
-            "dorasources",
-            {
-                "apiVersion": "kubedora.io/v1alpha1",
-                "kind": "DoraSource",
-                "metadata": {"name": "board"},
-                "spec": {"window": "3650d"},
-            },
-        )
-        started = time.perf_counter()
-        operator = start_operator(
-            plane.kubeconfig, work / "operator.log", "-n", namespace, "--standalone", timeout=600
-        )
-        try:
-
-            def counted() -> bool:
-                board = cast(
-                    "dict[str, Any]",
-                    objects.get_namespaced_custom_object(
-                        "kubedora.io", "v1alpha1", namespace, "dorasources", "board"
-                    ),
-                )
-                summary = (board.get("status") or {}).get("summary") or {}
-                return summary.get("failures") == n and summary.get("deployments") == n
-
-            poll(counted, timeout=3600, interval=1.0, what="the scoreboard to count everything")
-            print(
-                f"operator counted all {2 * n} objects {time.perf_counter() - started:.0f}s "
-                "after start (each object's own status is written in the background)"
-            )
-            memory = dict(
-                line.split(":", 1)
-                for line in Path(f"/proc/{operator.process.pid}/status").read_text().splitlines()
-            )
-            print(f"operator memory: peak {memory['VmHWM'].strip()}, now {memory['VmRSS'].strip()}")
-        finally:
-            operator.stop()
-    finally:
-        plane.stop()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -209,7 +138,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.cluster:
-        on_cluster(args.cluster)
+        from tests.benchmarks import memory
+
+        memory.benchmark(args.cluster)
         return
     for n in args.sizes:
         in_memory(n, args.repeats)

@@ -24,11 +24,8 @@ def test_a_bad_value_is_refused() -> None:
         OperatorConfig.from_env({"KUBEDORA_RESYNC_SECONDS": "0"})
 
 
-def test_workers_are_bounded_and_leave_soon_after_their_object() -> None:
-    # kopf's default keeps each worker 5 s after its object's last event,
-    # which paced the whole pool at worker_limit objects per 5 s.
+def test_kopf_writes_under_our_prefix_and_its_workers_are_bounded() -> None:
     settings = kopf.OperatorSettings()
-    configure(settings, OperatorConfig.from_env({"KUBEDORA_WORKER_IDLE_SECONDS": "0.5"}))
-    assert (settings.queueing.worker_limit, settings.queueing.idle_timeout) == (64, 0.5)
-    configure(settings, OperatorConfig())
-    assert settings.queueing.idle_timeout < 1.0
+    configure(settings, OperatorConfig.from_env({"KUBEDORA_WORKER_LIMIT": "8"}))
+    assert settings.queueing.worker_limit == 8
+    assert settings.persistence.finalizer == "kubedora.io/finalizer"

@@ -27,7 +27,7 @@ from kubedora.catalog.changes import CatalogMemory, Change
 from kubedora.catalog.index import ObjectRef, parse_object
 from kubedora.k8s.client import annotate
 from kubedora.k8s.errors import TRANSPORT_ERRORS, UNAVAILABLE_STATUSES
-from kubedora.k8s.events import post_warning
+from kubedora.k8s.events import post_event
 from kubedora.matching import CatalogKey
 from kubedora.models import GROUP, Resource
 
@@ -166,8 +166,9 @@ class CatalogFollower:
             # Informers run outside kopf's handler context, so the Event is
             # posted here; list items carry no kind, hence the explicit one.
             task = asyncio.create_task(
-                post_warning(
+                post_event(
                     self._api,
+                    event_type="Warning",
                     api_version=self._resource.api_version,
                     kind=self._resource.kind,
                     meta=meta,

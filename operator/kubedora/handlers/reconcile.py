@@ -1,4 +1,6 @@
-"""Keep the status of Failures and Deployments (kubedora.io) current.
+"""The status Failures and Deployments (kubedora.io) should have, and what to
+write to get there. Pure: handlers/statuses.py feeds it bodies and writes
+the changes.
 
 A Failure's status: state, timeline, time to restore, and where it counts
 (its attribution to catalog services and a team). A Deployment's: its team,
@@ -6,12 +8,11 @@ its own or the catalog team of its service."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-import kopf
 from pydantic import ValidationError
 
 from kubedora.matching import (
@@ -35,44 +36,42 @@ from kubedora.models import (
 _Spec = TypeVar("_Spec", FailureSpec, DeploymentSpec)
 
 
-def write_if_changed(patch: kopf.Patch, previous: KubeModel, current: KubeModel) -> None:
-    """On resume every object comes through again; write only what changed."""
-    wire = current.to_wire()
-    if wire != previous.to_wire():
-        patch.status.update(wire)
+Body = Mapping[str, Any]
 
 
-def _spec_or_report(
-    model: type[_Spec],
-    spec: kopf.Spec,
-    patch: kopf.Patch,
-    previous: FailureStatus | DeploymentStatus,
-    generation: int | None,
-    now: datetime,
-) -> _Spec | None:
-    """The parsed spec. The CRD refuses most bad input; whatever slips
-    through is reported on the object (None), not retried: retrying cannot
-    fix a spec."""
-    try:
-        return model.model_validate(dict(spec))
-    except ValidationError as error:
-        invalid = not_ready(
-            previous,
-            reason="InvalidSpec",
-            message=str(error),
-            observed_generation=generation,
-            now=now,
-        )
-        patch.status.update(invalid.to_wire())
-        return None
+def changes(previous: KubeModel, current: KubeModel) -> dict[str, Any]:
+    """The top-level status fields that differ, for a merge patch (None
+    removes a field). Fields others own (a Deployment's commits and lead
+    time) are copied from `previous`, so they never appear here and a write
+    from a stale body cannot undo theirs."""
+    before, after = previous.to_wire(), current.to_wire()
+    return {key: value for key, value in after.items() if before.get(key) != value}
 
 
-def parsed_or_none(model: type[_Spec], spec: kopf.Spec) -> _Spec | None:
+def parsed_or_none(model: type[_Spec], spec: Mapping[str, Any]) -> _Spec | None:
     """The parsed spec, or None when it does not parse (reported elsewhere)."""
     try:
         return model.model_validate(dict(spec))
     except ValidationError:
         return None
+
+
+def _invalid(
+    previous: FailureStatus | DeploymentStatus,
+    error: ValidationError,
+    generation: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The CRD refuses most bad input; whatever slips through is reported on
+    the object, not retried: retrying cannot fix a spec."""
+    invalid = not_ready(
+        previous,
+        reason="InvalidSpec",
+        message=str(error),
+        observed_generation=generation,
+        now=now,
+    )
+    return changes(previous, invalid)
 
 
 @dataclass(frozen=True)
@@ -144,27 +143,25 @@ def transition(previous: FailureStatus, current: FailureStatus) -> Transition | 
     return None
 
 
-async def failure(
-    *,
-    body: kopf.Body,
-    spec: kopf.Spec,
-    status: kopf.Status,
-    meta: kopf.Meta,
-    patch: kopf.Patch,
-    now: datetime,
-    catalog: CatalogLookup,
-    link: Link | None = None,
-) -> None:
-    generation: int | None = meta.get("generation")
-    previous = FailureStatus.model_validate(dict(status))
-    parsed = _spec_or_report(FailureSpec, spec, patch, previous, generation, now)
-    if parsed is None:
-        return
+@dataclass(frozen=True)
+class Plan:
+    """What one object needs: status fields to merge (empty: none), an Event
+    to post, and for a Failure its parsed spec (None: it did not parse)."""
+
+    changes: dict[str, Any]
+    transition: Transition | None = None
+    failure: FailureSpec | None = None
+
+
+def failure(body: Body, now: datetime, *, catalog: CatalogLookup, link: Link | None = None) -> Plan:
+    generation: int | None = body.get("metadata", {}).get("generation")
+    previous = FailureStatus.model_validate(body.get("status") or {})
+    try:
+        parsed = FailureSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        return Plan(_invalid(previous, error, generation, now))
     current = failure_status(parsed, previous, generation, now, catalog=catalog, link=link)
-    write_if_changed(patch, previous, current)
-    change = transition(previous, current)
-    if change is not None:
-        kopf.event(body, type="Normal", reason=change.reason, message=change.message)
+    return Plan(changes(previous, current), transition(previous, current), parsed)
 
 
 def deployment_status(
@@ -188,20 +185,13 @@ def deployment_status(
     )
 
 
-async def deployment(
-    *,
-    spec: kopf.Spec,
-    status: kopf.Status,
-    meta: kopf.Meta,
-    patch: kopf.Patch,
-    now: datetime,
-    catalog: CatalogLookup,
-) -> None:
-    generation: int | None = meta.get("generation")
-    previous = DeploymentStatus.model_validate(dict(status))
-    parsed = _spec_or_report(DeploymentSpec, spec, patch, previous, generation, now)
-    if parsed is None:
-        return
-    write_if_changed(
-        patch, previous, deployment_status(parsed, previous, generation, now, catalog=catalog)
+def deployment(body: Body, now: datetime, *, catalog: CatalogLookup) -> Plan:
+    generation: int | None = body.get("metadata", {}).get("generation")
+    previous = DeploymentStatus.model_validate(body.get("status") or {})
+    try:
+        parsed = DeploymentSpec.model_validate(body.get("spec") or {})
+    except ValidationError as error:
+        return Plan(_invalid(previous, error, generation, now))
+    return Plan(
+        changes(previous, deployment_status(parsed, previous, generation, now, catalog=catalog))
     )

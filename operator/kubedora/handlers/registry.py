@@ -1,21 +1,21 @@
 """Every kopf decorator of kubedora, gathered in one place. Each delegates to a
 plain async function in the module that owns the behaviour.
 
-kopf handles what it is good at: one handler run per object change with
-retries, status patches, Events, daemons and peering. What the handlers read
-in bulk (facts, catalog) comes from informers (handlers/runtime.py), not kopf
-indexes, whose startup cost grows with the square of the objects."""
+kopf handles what it is good at: the DoraSources, with daemons, Events and
+peering. Failures and Deployments, which come by the hundred thousand, are
+not kopf's: informers follow them (handlers/runtime.py) for the scoreboard,
+and their status is kept by handlers/statuses.py from the same informers,
+with a work queue of its own (kopf's per-object workers held gigabytes and
+wrote tens of statuses a second)."""
 
 from __future__ import annotations
 
-import functools
-from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 
-from kubedora.handlers import backfill, monitor_tags, reconcile, runtime, scoreboard
-from kubedora.models import DEPLOYMENTS, DORASOURCES, FAILURES, FailureSpec
+from kubedora.handlers import backfill, runtime, scoreboard
+from kubedora.models import DORASOURCES
 
 
 @kopf.on.startup()
@@ -26,72 +26,6 @@ async def startup(settings: kopf.OperatorSettings, memo: Any, **_: Any) -> None:
 @kopf.on.cleanup()
 async def cleanup(memo: Any, **_: Any) -> None:
     await runtime.cleanup(memo)
-
-
-@kopf.on.resume(*FAILURES.coordinates)
-@kopf.on.create(*FAILURES.coordinates)
-@kopf.on.update(*FAILURES.coordinates)
-async def reconcile_failure(
-    body: kopf.Body,
-    spec: kopf.Spec,
-    status: kopf.Status,
-    meta: kopf.Meta,
-    patch: kopf.Patch,
-    memo: Any,
-    **_: Any,
-) -> None:
-    shared = runtime.runtime_of(memo)
-    caches = shared.caches
-    # Matching against a half-listed catalog would file failures wrongly.
-    await caches.catalog_synced()
-    await caches.facts_synced()
-    namespace: str = meta.get("namespace") or ""
-    now = datetime.now(UTC)
-    with shared.telemetry.reconciling(FAILURES.kind):
-        await reconcile.failure(
-            body=body,
-            spec=spec,
-            status=status,
-            meta=meta,
-            patch=patch,
-            now=now,
-            catalog=caches.catalog,
-            link=functools.partial(shared.history.link, namespace),
-        )
-    parsed = reconcile.parsed_or_none(FailureSpec, spec)
-    max_age = shared.config.monitor_tags_max_age_days
-    wants = (
-        shared.config.pagerduty_rest
-        and parsed is not None
-        and monitor_tags.needs_tags(parsed, meta.annotations, now, max_age)
-    )
-    if wants and parsed is not None and parsed.pagerduty is not None and meta.namespace:
-        shared.tagger.request(meta.namespace, str(meta.name), parsed.pagerduty.incident_id)
-
-
-@kopf.on.resume(*DEPLOYMENTS.coordinates)
-@kopf.on.create(*DEPLOYMENTS.coordinates)
-@kopf.on.update(*DEPLOYMENTS.coordinates)
-async def reconcile_deployment(
-    spec: kopf.Spec,
-    status: kopf.Status,
-    meta: kopf.Meta,
-    patch: kopf.Patch,
-    memo: Any,
-    **_: Any,
-) -> None:
-    shared = runtime.runtime_of(memo)
-    caches = shared.caches
-    await caches.catalog_synced()
-    with shared.telemetry.reconciling(DEPLOYMENTS.kind):
-        await reconcile.deployment(
-            spec=spec,
-            status=status,
-            meta=meta,
-            patch=patch,
-            now=datetime.now(UTC),
-            catalog=caches.catalog,
-        )
 
 
 def _spec_not_yet_computed(meta: kopf.Meta, status: kopf.Status, **_: Any) -> bool:

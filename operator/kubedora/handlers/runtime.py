@@ -26,9 +26,10 @@ from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
 from kubedora.handlers.facts import Group, Member
 from kubedora.handlers.history import DoraSettings, History
 from kubedora.handlers.monitor_tags import MonitorTagger
-from kubedora.handlers.persistence import configure_persistence
+from kubedora.handlers.reconcile import Link
 from kubedora.handlers.rollouts import RolloutWatcher
 from kubedora.handlers.scoreboard import Triggers
+from kubedora.handlers.statuses import StatusController, deployment_planner, failure_planner
 from kubedora.handlers.telemetry import InformerLag, InformerState, Telemetry
 from kubedora.handlers.web import DashboardServer
 from kubedora.k8s.client import connect
@@ -40,6 +41,8 @@ from kubedora.models import (
     CONTROLLER_REVISIONS,
     DEPLOYMENTS,
     FAILURES,
+    GROUP,
+    PREFIX,
     REPLICASETS,
     CatalogEntry,
 )
@@ -103,10 +106,13 @@ def build(
     telemetry: Telemetry | None = None,
     on_group_change: Callable[[Mapping[Group, Member], Mapping[Group, Member]], None] | None = None,
     rollouts: RolloutWatcher | None = None,
+    statuses: StatusController | None = None,
+    link: Callable[[str], Link] | None = None,
 ) -> Caches:
     """Informers for every namespace served (None: all of them, one watch).
     With a rollout watcher, it follows the apps/v1 catalog kinds, their
-    ReplicaSets and ControllerRevisions, and our Deployments."""
+    ReplicaSets and ControllerRevisions, and our Deployments. With a status
+    controller, it keeps the status of every Failure and Deployment."""
     scopes: list[str | None] = list(namespaces) if namespaces else [None]
 
     def touch(old: Mapping[str, object], new: Mapping[str, object]) -> None:
@@ -167,6 +173,10 @@ def build(
             for namespace in scopes:
                 revisions = rollouts.revisions()
                 revision_informers.append(Informer(api, resource, [revisions], namespace=namespace))
+    catalog = Catalog(catalog_indexes)
+    if statuses is not None:
+        failure_consumers.append(statuses.feed(FAILURES, failure_planner(catalog, link)))
+        deployment_consumers.append(statuses.feed(DEPLOYMENTS, deployment_planner(catalog)))
     for namespace in scopes:
         fact_informers.append(Informer(api, FAILURES, failure_consumers, namespace=namespace))
         fact_informers.append(Informer(api, DEPLOYMENTS, deployment_consumers, namespace=namespace))
@@ -175,7 +185,7 @@ def build(
         deployment_facts=deployment_facts,
         failure_dependents=failure_dependents,
         deployment_dependents=deployment_dependents,
-        catalog=Catalog(catalog_indexes),
+        catalog=catalog,
         open_failures=open_failures,
         recent_deployments=recent_deployments,
         deployment_groups=deployment_groups,
@@ -197,6 +207,7 @@ class Runtime:
     limiters: Limiters
     tagger: MonitorTagger
     history: History
+    statuses: StatusController
     server: DashboardServer | None = None
     # The informers feeding the caches, for the length of the run.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -257,7 +268,13 @@ def surface_pauses(*, verbose: bool) -> None:
 
 
 def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
-    configure_persistence(settings)
+    # kopf handles only DoraSources (handlers/registry.py); what it writes on
+    # them is under our own prefix, never kopf's kopf.zalando.org defaults.
+    settings.persistence.finalizer = f"{PREFIX}finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
     # Only warnings become Events by themselves; notable transitions are posted
     # explicitly, so `kubectl describe` is not flooded with routine logs.
     settings.posting.level = logging.WARNING
@@ -267,15 +284,9 @@ def configure(settings: kopf.OperatorSettings, config: OperatorConfig) -> None:
     # Resources are found once at startup: no cluster-wide CRD watch, so the
     # operator needs no RBAC on apiextensions.
     settings.scanning.disabled = True
-    # kopf starts one worker per object at once otherwise: after a restart
-    # over 100,000 objects, that many status writes at a time made the API
-    # server time out (504) and held gigabytes. A bounded pool drains them.
+    # kopf's workers are for DoraSources only; the same bound as the status
+    # workers (handlers/statuses.py).
     settings.queueing.worker_limit = config.worker_limit
-    # kopf keeps a worker 5 s after its object's last event by default: each
-    # of the workers then handled one object per 5 s, ~13 objects/s in all.
-    # A worker still waits for its own patch to come back before it leaves
-    # (persistence.consistency_timeout), so leaving early loses no event.
-    settings.queueing.idle_timeout = config.worker_idle_seconds
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
 
@@ -306,8 +317,29 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     def on_group_change(old: Mapping[Group, Member], new: Mapping[Group, Member]) -> None:
         late[0].on_group_change(old, new)
 
+    limiters = Limiters(config.pagerduty_requests_per_minute)
+    tagger = MonitorTagger(api, config, limiters)
+    statuses = StatusController(
+        api,
+        telemetry=telemetry,
+        workers=config.worker_limit,
+        tagger=tagger if config.pagerduty_rest else None,
+        monitor_tags_max_age_days=config.monitor_tags_max_age_days,
+    )
+
+    def link(namespace: str) -> Link:
+        return functools.partial(late[0].link, namespace)
+
     caches = build(
-        api, config.namespaces, triggers, rematcher, telemetry, on_group_change, rollouts
+        api,
+        config.namespaces,
+        triggers,
+        rematcher,
+        telemetry,
+        on_group_change,
+        rollouts,
+        statuses,
+        link,
     )
     states.append(caches)
     history = History(
@@ -323,7 +355,6 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         lead_times_changed=triggers.touch,
     )
     late.append(history)
-    limiters = Limiters(config.pagerduty_requests_per_minute)
     runtime = Runtime(
         config=config,
         api=api,
@@ -332,8 +363,9 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         caches=caches,
         telemetry=telemetry,
         limiters=limiters,
-        tagger=MonitorTagger(api, config, limiters),
+        tagger=tagger,
         history=history,
+        statuses=statuses,
     )
     telemetry.peering.attach()
     server = DashboardServer(
@@ -355,9 +387,12 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         ) from error
     runtime.server = server
     runtime.tasks = [
-        asyncio.create_task(informer.supervised(), name=f"informer {informer.resource.plural}")
-        for informer in runtime.caches.informers
+        asyncio.create_task(
+            _after(prerequisite, informer), name=f"informer {informer.resource.plural}"
+        )
+        for informer, prerequisite in _in_order(caches)
     ]
+    statuses.start()
     runtime.tasks.append(
         asyncio.create_task(history.supervised(caches.facts_synced), name="deployment history")
     )
@@ -368,6 +403,34 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
             )
         )
     memo["runtime"] = runtime
+
+
+def _in_order(caches: Caches) -> list[tuple[Informer, Callable[[], Awaitable[None]]]]:
+    """Each informer with what must be synced before it starts: a status is
+    planned as its object passes, so Deployments wait for the catalog they
+    are matched against, and Failures for the catalog and the deployments
+    they are linked to."""
+    deployments = [i for i in caches.fact_informers if i.resource is DEPLOYMENTS]
+    failures = [i for i in caches.fact_informers if i.resource is FAILURES]
+
+    async def nothing() -> None:
+        pass
+
+    async def deployments_synced() -> None:
+        await caches.catalog_synced()
+        await _all_synced(deployments)
+
+    first = [*caches.catalog_informers, *caches.revision_informers]
+    return [
+        *((informer, nothing) for informer in first),
+        *((informer, caches.catalog_synced) for informer in deployments),
+        *((informer, deployments_synced) for informer in failures),
+    ]
+
+
+async def _after(prerequisite: Callable[[], Awaitable[None]], informer: Informer) -> None:
+    await prerequisite()
+    await informer.supervised()
 
 
 async def _supervised(
@@ -388,6 +451,7 @@ async def cleanup(memo: kopf.Memo) -> None:
     if runtime.server is not None:
         await runtime.server.close()
     runtime.telemetry.peering.detach()
+    await runtime.statuses.close()
     for task in runtime.tasks:
         task.cancel()
     for task in runtime.tasks:

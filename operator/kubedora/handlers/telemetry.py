@@ -8,6 +8,7 @@ per dimension (metrics.bound_rows): their keys come from users' data."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -209,6 +210,8 @@ class PeeringState(logging.Handler):
         super().__init__(level=logging.INFO)
         self.active = True
         self.changed_at = time.time()
+        self._became_active = asyncio.Event()
+        self._became_active.set()
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -220,6 +223,14 @@ class PeeringState(logging.Handler):
     def _set(self, active: bool) -> None:
         if active != self.active:
             self.active, self.changed_at = active, time.time()
+            if active:
+                self._became_active.set()
+            else:
+                self._became_active.clear()
+
+    async def wait_active(self) -> None:
+        """Return at once on the active replica; on a standby, once it takes over."""
+        await self._became_active.wait()
 
     def attach(self) -> None:
         logging.getLogger(_PEERING_LOGGER).addHandler(self)

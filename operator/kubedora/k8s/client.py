@@ -13,6 +13,7 @@ from kubedora.k8s.errors import API_ERRORS
 from kubedora.models import DORASOURCES, Resource
 
 MERGE_PATCH = "application/merge-patch+json"
+STATUS_TIMEOUT_SECONDS = 30
 
 
 async def connect() -> client.ApiClient:
@@ -69,9 +70,30 @@ async def patch_status(
 ) -> bool:
     """Merge-patch the status subresource; False when the object is gone.
 
-    A merge patch carries no resourceVersion, so it cannot conflict: the
-    caller always sends the whole status it computed from current facts."""
-    return await merge_patch(api, resource, namespace, name, {"status": status}, status=True)
+    A merge patch carries no resourceVersion, so it cannot conflict: callers
+    send the fields they own, computed from current facts. The answer is
+    not read into the client's models: only whether it succeeded matters,
+    and decoding the object cost more than the write itself."""
+    response = await api.call_api(
+        f"{resource.path(namespace)}/{name}/status",
+        "PATCH",
+        header_params={"Content-Type": MERGE_PATCH, "Accept": "application/json"},
+        body={"status": status},
+        auth_settings=["BearerToken"],
+        _preload_content=False,
+        _return_http_data_only=True,
+        _request_timeout=STATUS_TIMEOUT_SECONDS,
+    )
+    try:
+        if response.status == 404:
+            return False
+        if not 200 <= response.status < 300:
+            error = ApiException(status=response.status, reason=response.reason)
+            error.body = await response.read()  # the Status, for status_message()
+            raise error
+        return True
+    finally:
+        response.release()
 
 
 async def annotate(

@@ -1,4 +1,5 @@
-"""Post Kubernetes Events about objects kopf is not handling (catalog entries)."""
+"""Post Kubernetes Events about objects kopf does not handle: catalog entries,
+and the Failures whose status handlers/statuses.py keeps."""
 
 from __future__ import annotations
 
@@ -15,16 +16,17 @@ log = logging.getLogger("kubedora.events")
 SOURCE = "kubedora"
 
 
-async def post_warning(
+async def post_event(
     api: client.ApiClient,
     *,
+    event_type: str,
     api_version: str,
     kind: str,
     meta: Mapping[str, Any],
     reason: str,
     message: str,
 ) -> None:
-    """A Warning Event on the object; failing to post one is logged, not raised:
+    """An Event (Normal or Warning) on the object; failing to post one is logged, not raised:
     an Event is a courtesy, and the object itself is fine."""
     now = datetime.now(UTC)
     namespace = meta.get("namespace") or "default"
@@ -40,7 +42,7 @@ async def post_warning(
         ),
         reason=reason,
         message=message[:1024],
-        type="Warning",
+        type=event_type,
         first_timestamp=now,
         last_timestamp=now,
         count=1,
