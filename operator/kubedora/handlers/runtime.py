@@ -174,12 +174,23 @@ def build(
                 revisions = rollouts.revisions()
                 revision_informers.append(Informer(api, resource, [revisions], namespace=namespace))
     catalog = Catalog(catalog_indexes)
-    if statuses is not None:
-        failure_consumers.append(statuses.feed(FAILURES, failure_planner(catalog, link)))
-        deployment_consumers.append(statuses.feed(DEPLOYMENTS, deployment_planner(catalog)))
     for namespace in scopes:
-        fact_informers.append(Informer(api, FAILURES, failure_consumers, namespace=namespace))
-        fact_informers.append(Informer(api, DEPLOYMENTS, deployment_consumers, namespace=namespace))
+        # A feed per informer, so that each says what its listing found.
+        failure_feed: list[Consumer] = []
+        deployment_feed: list[Consumer] = []
+        if statuses is not None:
+            failure_feed.append(statuses.feed(FAILURES, failure_planner(catalog, link), namespace))
+            deployment_feed.append(
+                statuses.feed(DEPLOYMENTS, deployment_planner(catalog), namespace)
+            )
+        fact_informers.append(
+            Informer(api, FAILURES, [*failure_consumers, *failure_feed], namespace=namespace)
+        )
+        fact_informers.append(
+            Informer(
+                api, DEPLOYMENTS, [*deployment_consumers, *deployment_feed], namespace=namespace
+            )
+        )
     return Caches(
         failure_facts=failure_facts,
         deployment_facts=deployment_facts,

@@ -77,15 +77,16 @@ class StatusController:
         self._queue: WorkQueue[str] = WorkQueue()
         self._pending: dict[str, Work] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        telemetry.waiting.set_function(lambda: len(self._pending))
 
     @property
     def waiting(self) -> int:
         """Objects whose status (or Event, or tags) is still to be written."""
         return len(self._pending)
 
-    def feed(self, resource: Resource, planner: Planner) -> Feed:
-        """The informer consumer for one kind."""
-        return Feed(self, resource, planner)
+    def feed(self, resource: Resource, planner: Planner, namespace: str | None = None) -> Feed:
+        """The consumer for the informer of one kind in one namespace (None: all)."""
+        return Feed(self, resource, planner, namespace)
 
     def start(self) -> None:
         self._tasks = [
@@ -135,9 +136,11 @@ class StatusController:
     def forget(self, uid: str) -> None:
         self._pending.pop(uid, None)
 
-    def retain(self, kind: str, uids: Collection[str]) -> None:
-        for uid in [u for u, w in self._pending.items() if w.resource.kind == kind]:
-            if uid not in uids:
+    def retain(self, kind: str, namespace: str | None, uids: Collection[str]) -> None:
+        """One informer listed again: what it no longer lists is gone."""
+        for uid, work in list(self._pending.items()):
+            mine = work.resource.kind == kind and namespace in (None, work.namespace)
+            if mine and uid not in uids:
                 del self._pending[uid]
 
     async def _work(self) -> None:
@@ -217,8 +220,15 @@ class StatusController:
 class Feed:
     """The informer consumer that plans one kind's objects as they pass."""
 
-    def __init__(self, controller: StatusController, resource: Resource, planner: Planner):
+    def __init__(
+        self,
+        controller: StatusController,
+        resource: Resource,
+        planner: Planner,
+        namespace: str | None,
+    ) -> None:
         self._controller, self._resource, self._planner = controller, resource, planner
+        self._namespace = namespace
         self._listed = self._to_write = 0
 
     def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
@@ -241,7 +251,7 @@ class Feed:
         self._controller.forget(uid)
 
     def retain(self, uids: Collection[str]) -> None:
-        self._controller.retain(self._resource.kind, uids)
+        self._controller.retain(self._resource.kind, self._namespace, uids)
         if self._listed:
             log.info("%s listed: %d, of which %d need their status written",
                      self._resource.plural, self._listed, self._to_write)  # fmt: skip

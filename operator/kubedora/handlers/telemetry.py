@@ -317,6 +317,7 @@ class Telemetry:
     reconcile_errors: Counter
     in_flight: Gauge
     event_lag: Histogram
+    waiting: Gauge
 
     @contextlib.contextmanager
     def reconciling(self, kind: str) -> Iterator[None]:
@@ -352,7 +353,7 @@ class Telemetry:
         registry.register(HealthCollector(peering, informers))
         limit = Gauge(
             "kubedora_operator_worker_limit",
-            "How many objects kopf handles at once (KUBEDORA_WORKER_LIMIT).",
+            "Status writes in flight at most (KUBEDORA_WORKER_LIMIT).",
             registry=registry,
         )
         limit.set(worker_limit)
@@ -362,20 +363,25 @@ class Telemetry:
             peering=peering,
             reconciles=Counter(
                 "kubedora_operator_reconciles",
-                "Handler runs for Failures and Deployments, by kind.",
+                "Status writes (with their Events) for Failures and Deployments, by kind.",
                 ["kind"],
                 registry=registry,
             ),
             reconcile_errors=Counter(
                 "kubedora_operator_reconcile_errors",
-                "Handler runs that raised (kopf retries them), by kind.",
+                "Status writes that failed (retried with a growing delay), by kind.",
                 ["kind"],
                 registry=registry,
             ),
             in_flight=Gauge(
                 "kubedora_operator_handlers_in_flight",
-                "Handlers running now, by kind; at the worker limit, further objects wait.",
+                "Status writes running now, by kind; at the worker limit, further objects wait.",
                 ["kind"],
+                registry=registry,
+            ),
+            waiting=Gauge(
+                "kubedora_operator_status_waiting",
+                "Failures and Deployments whose status is still to be written.",
                 registry=registry,
             ),
             event_lag=Histogram(

@@ -131,3 +131,15 @@ def test_a_status_that_does_not_parse_is_skipped_not_fatal_to_the_informer() -> 
     feed.upsert("a", failure("a", {}, status={"timeline": "not a list"}), listed=True)
     feed.upsert("b", failure("b", {}), listed=True)
     assert set(control._pending) == {"b"}
+
+
+def test_a_listing_forgets_only_what_its_own_namespace_no_longer_has() -> None:
+    control = controller()
+    shop = control.feed(FAILURES, failure_planner(EMPTY_CATALOG), "shop")
+    other = control.feed(FAILURES, failure_planner(EMPTY_CATALOG), "other")
+    shop.upsert("a", failure("a", {}), listed=True)
+    elsewhere = failure("b", {})
+    elsewhere["metadata"]["namespace"] = "other"
+    other.upsert("b", elsewhere, listed=True)
+    shop.retain(set())
+    assert set(control._pending) == {"b"}
