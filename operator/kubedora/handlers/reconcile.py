@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,9 +33,6 @@ from kubedora.models import (
     ready,
 )
 
-_Spec = TypeVar("_Spec", FailureSpec, DeploymentSpec)
-
-
 Body = Mapping[str, Any]
 
 
@@ -46,14 +43,6 @@ def changes(previous: KubeModel, current: KubeModel) -> dict[str, Any]:
     from a stale body cannot undo theirs."""
     before, after = previous.to_wire(), current.to_wire()
     return {key: value for key, value in after.items() if before.get(key) != value}
-
-
-def parsed_or_none(model: type[_Spec], spec: Mapping[str, Any]) -> _Spec | None:
-    """The parsed spec, or None when it does not parse (reported elsewhere)."""
-    try:
-        return model.model_validate(dict(spec))
-    except ValidationError:
-        return None
 
 
 def _invalid(

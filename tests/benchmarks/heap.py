@@ -1,0 +1,122 @@
+"""Benchmark: where the operator's memory goes, by source file, over N
+Failures + N Deployments created while it was not running (its first pass).
+
+    .venv/bin/python -m tests.benchmarks.heap --objects 20000
+    .venv/bin/python -m tests.benchmarks.heap --objects 20000 --source OTHER/operator
+
+The operator runs under tracemalloc (slower, and with more memory than
+without: read the shares, not the totals) from this checkout's `operator/`
+or from --source (another checkout's, to compare two versions in one run).
+On SIGUSR2 it writes the files holding the most memory; that happens once
+the scoreboard counts every object and the status writes have stopped.
+Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.benchmarks.memory import Run, create_all
+from tests.support import controlplane
+from tests.support.kube import apply_crds, poll
+
+ROOT = Path(__file__).resolve().parents[2]
+TOP = 15
+
+# Runs `kubedora operator` with tracemalloc; SIGUSR2 writes the top files.
+BOOTSTRAP = """
+import os, signal, sys, tracemalloc
+OUT = os.environ["HEAP_REPORT"]
+def dump(*_):
+    current, peak = tracemalloc.get_traced_memory()
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, tracemalloc.__file__)])
+    with open(OUT + ".tmp", "w") as out:
+        out.write(f"{current} {peak} total\\n")
+        for stat in snapshot.statistics("filename")[:int(os.environ["HEAP_TOP"])]:
+            out.write(f"{stat.size} {stat.count} {stat.traceback[0].filename}\\n")
+    os.replace(OUT + ".tmp", OUT)
+signal.signal(signal.SIGUSR2, dump)
+from kubedora.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def short(filename: str) -> str:
+    for marker in ("site-packages/", "operator/", "lib/python3"):
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return filename
+
+
+def profile(run: Run, namespace: str, source: Path, n: int) -> list[str]:
+    report = run.workdir / f"heap-{os.getpid()}-{time.monotonic_ns()}.txt"
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(run.plane.kubeconfig),
+        "PYTHONPATH": str(source),
+        "PYTHONTRACEMALLOC": "1",
+        "HEAP_REPORT": str(report),
+        "HEAP_TOP": str(TOP),
+        "KUBEDORA_GIT_CACHE_DIR": str(run.workdir / "git-cache"),
+    }
+    command = [sys.executable, "-c", BOOTSTRAP, "operator", "-n", namespace, "--standalone",
+               "--http-address", "127.0.0.1:0"]  # fmt: skip
+    log = (run.workdir / f"heap-{source.parent.name}.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    before = run.status_writes()
+    try:
+        poll(lambda: run.counted(namespace, n), timeout=7200, interval=1.0,
+             what="the scoreboard to count everything")  # fmt: skip
+        poll(lambda: run.settled(before + 2 * n), timeout=7200, interval=1.0,
+             what="the status writes to stop")  # fmt: skip
+        process.send_signal(signal.SIGUSR2)
+        poll(report.exists, timeout=600, what="the heap report")
+        lines = report.read_text().splitlines()
+        report.unlink()
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
+    current, peak, _ = lines[0].split(" ", 2)
+    rows = [f"traced now {int(current) / 2**20:.0f} MiB, traced peak {int(peak) / 2**20:.0f} MiB"]
+    for line in lines[1:]:
+        size, count, filename = line.split(" ", 2)
+        rows.append(f"{int(size) / 2**20:>8.1f} MiB {int(count):>9} blocks  {short(filename)}")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=20_000, help="N of each kind")
+    parser.add_argument("--source", type=Path, action="append", help="an operator/ directory")
+    args = parser.parse_args()
+    sources: list[Path] = args.source or [ROOT / "operator"]
+    work = Path(tempfile.mkdtemp(prefix="kubedora-heap-"))
+    plane = controlplane.start(work)
+    reports: list[tuple[Path, list[str]]] = []
+    try:
+        run = Run(plane, work, args.objects)
+        apply_crds(run.sync_api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))
+        for source in sources:
+            namespace = run.namespace("heap")
+            asyncio.run(create_all(plane.kubeconfig, namespace, args.objects))
+            run.board(namespace)
+            reports.append((source, profile(run, namespace, source, args.objects)))
+    finally:
+        plane.stop()
+    for source, rows in reports:
+        print(f"\n{args.objects} Failures + {args.objects} Deployments, operator from {source}:")
+        print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
