@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,7 +42,15 @@ class Rematcher:
     A burst of catalog changes touching the same objects costs one write per
     object; writes run a few at a time, and those that fail are retried."""
 
-    def __init__(self, *, concurrency: int = 8, retry_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        concurrency: int = 8,
+        retry_seconds: float = 5.0,
+        active: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        # Returns once this replica is the active one (peering): only it writes.
+        self._active = active
         self._pending: dict[ObjectRef, None] = {}
         self._concurrency = concurrency
         self._retry_seconds = retry_seconds
@@ -81,6 +89,8 @@ class Rematcher:
     async def _drain(self, api: client.ApiClient) -> None:
         while True:
             await self._wake.wait()
+            if self._active is not None:
+                await self._active()
             self._wake.clear()
             while self._pending:
                 batch = list(itertools.islice(self._pending, self._concurrency))

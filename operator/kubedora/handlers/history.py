@@ -20,7 +20,7 @@ import asyncio
 import base64
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -138,6 +138,10 @@ class _LeadStatus:
     lead_times: tuple[float, ...] = ()
 
 
+async def _now() -> None:
+    pass
+
+
 @dataclass
 class History:
     api: client.ApiClient
@@ -146,6 +150,8 @@ class History:
     settings: DoraSettings
     # Wakes the scoreboards of a namespace when its lead times change.
     lead_times_changed: Callable[[str], None]
+    # Returns once this replica is the active one (peering): only it writes.
+    active: Callable[[], Awaitable[None]] = field(default=lambda: _now())
     # Per namespace and deployment name: each shipped commit's lead time.
     lead_times: dict[str, dict[str, tuple[float, ...]]] = field(default_factory=dict)
     _answers: dict[tuple[str, str], _Answer] = field(default_factory=dict)
@@ -180,6 +186,7 @@ class History:
     async def run(self) -> None:
         while True:
             await self._wake.wait()
+            await self.active()
             self._wake.clear()
             dirty, self._dirty = self._dirty, set()
             for key in sorted(dirty, key=lambda k: (k[0], k[1], k[2] or "")):

@@ -33,8 +33,17 @@ RETRY_SECONDS = 2.0
 
 
 class RolloutWatcher:
-    def __init__(self, api: client.ApiClient, home: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        home: str,
+        *,
+        timeout: float = 10.0,
+        active: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.home = home
+        # Returns once this replica is the active one (peering): only it records.
+        self._active = active
         self._api = api
         self._timeout = timeout
         self._workloads: dict[str, Workload] = {}
@@ -73,6 +82,8 @@ class RolloutWatcher:
         log.info("following rollouts; recording them in namespace %s", self.home)
         while True:
             await self._wake.wait()
+            if self._active is not None:
+                await self._active()
             self._wake.clear()
             dirty, self._dirty = self._dirty, set()
             failed = False

@@ -308,21 +308,23 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         config = OperatorConfig()
     configure(settings, config)
     api = await connect()
-    triggers, rematcher = Triggers(), Rematcher()
-    rollouts = None
-    if config.home_namespace:
-        rollouts = RolloutWatcher(api, config.home_namespace)
-    else:
-        log.warning(
-            "Rollouts of catalog workloads are not recorded: no home namespace. Set "
-            "KUBEDORA_NAMESPACE (the pod's namespace in manifests/) or pass --namespace."
-        )
     states: list[Caches] = []
     telemetry = Telemetry.create(
         lambda: [state for caches in states for state in caches.informer_states()],
         worker_limit=config.worker_limit,
         rows_per_dimension=config.metrics_rows_per_dimension,
     )
+    # Every writer outside kopf's handlers waits on this: a standby writes nothing.
+    active = telemetry.peering.wait_active
+    triggers, rematcher = Triggers(), Rematcher(active=active)
+    rollouts = None
+    if config.home_namespace:
+        rollouts = RolloutWatcher(api, config.home_namespace, active=active)
+    else:
+        log.warning(
+            "Rollouts of catalog workloads are not recorded: no home namespace. Set "
+            "KUBEDORA_NAMESPACE (the pod's namespace in manifests/) or pass --namespace."
+        )
     late: list[History] = []
 
     def on_group_change(old: Mapping[Group, Member], new: Mapping[Group, Member]) -> None:
@@ -364,6 +366,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         groups=caches.deployment_groups,
         settings=DoraSettings(lambda namespace: late[0].touch_namespace(namespace)),
         lead_times_changed=triggers.touch,
+        active=active,
     )
     late.append(history)
     runtime = Runtime(

@@ -130,3 +130,21 @@ def test_peering_state_follows_kopfs_messages() -> None:
     record.msg = "Resuming operations after the pause."
     state.emit(record)
     assert state.active is True
+
+
+async def test_writers_wait_while_the_replica_is_a_standby() -> None:
+    import asyncio
+    import logging
+
+    state = PeeringState()
+    await asyncio.wait_for(state.wait_active(), 1)  # active from the start
+    pause = logging.LogRecord(
+        "kopf", logging.INFO, "", 0, "Pausing operations in favour of x", (), None
+    )
+    state.emit(pause)
+    waiting = asyncio.create_task(state.wait_active())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    pause.msg = "Resuming operations after the pause."
+    state.emit(pause)
+    await asyncio.wait_for(waiting, 1)
