@@ -12,7 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from kubedora.ingest.payload import digest, exact_or_hashed, parse_json, slug
 from kubedora.models import (
@@ -58,7 +65,15 @@ def from_unix(value: object) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
 
 
-UnixTime = Annotated[datetime, BeforeValidator(from_unix)]
+# What a sender writes (the OpenAPI document shows it): an integer, not the
+# datetime it becomes.
+UNIX_TIME_SCHEMA = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": _NANOS_BELOW - 1,
+    "description": "Unix time in seconds, milliseconds, microseconds or nanoseconds",
+}
+UnixTime = Annotated[datetime, BeforeValidator(from_unix), WithJsonSchema(UNIX_TIME_SCHEMA)]
 DatadogId = Annotated[str, Field(pattern=DEPLOYMENT_ID_PATTERN)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 

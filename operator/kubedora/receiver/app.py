@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from kubedora.config import ReceiverConfig
 from kubedora.k8s.client import api_reachable, connect
 from kubedora.k8s.errors import Unavailable
-from kubedora.receiver import telemetry
+from kubedora.receiver import openapi, telemetry
 from kubedora.receiver.auth import CredentialWatch
 from kubedora.receiver.hooks import argocd_sync, flux_event
 from kubedora.receiver.problems import Problem, problem_response
@@ -70,6 +70,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
+    app.router.add_get("/openapi.json", partial(_document, openapi.kept()))
     for path in ("/api/v2/webhook", "/api/v2/webhook/"):
         app.router.add_post(path, pagerduty_webhook)
     for path in ("/api/v2/dora/failure", "/api/v2/dora/incident"):
@@ -111,6 +112,10 @@ async def _watching(app: web.Application) -> AsyncIterator[None]:
 async def metrics_endpoint(request: web.Request) -> web.Response:
     body = generate_latest(request.app[STATE_KEY].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def _document(body: bytes, _: web.Request) -> web.Response:
+    return web.Response(body=body, content_type="application/json")
 
 
 def _route(request: web.Request) -> str:
