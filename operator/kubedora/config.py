@@ -91,5 +91,8 @@ class ReceiverConfig(_FromEnvironment):
     # The whole delivery: PagerDuty gives up after 5 s and retries; answering
     # 503 before that tells it the same, sooner.
     deadline: float = Field(default=4.0, gt=0.0)
+    # Reading a body: a sender that stops mid-body gets 408 after this,
+    # well within the deadline, instead of holding the request.
+    body_timeout: float = Field(default=2.0, gt=0.0)
     # Seconds a 503 tells the sender to wait before retrying.
     retry_after: int = Field(default=5, ge=0)

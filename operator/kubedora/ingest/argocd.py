@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from kubedora.ingest.payload import digest, parse_json, slug
+from kubedora.ingest.payload import IsoTime, Label, NonEmptyLabel, digest, parse_json, slug
 from kubedora.models import DeploymentOutcome, DeploymentSource, DeploymentSpec, GitInfo
 
 _HEX_COMMIT = re.compile(r"^[0-9a-fA-F]{7,64}$")
@@ -32,21 +32,22 @@ def _absent(value: object) -> object:
 
 
 Optional = Annotated[str | None, BeforeValidator(_absent)]
-OptionalTime = Annotated[AwareDatetime | None, BeforeValidator(_absent)]
+OptionalLabel = Annotated[Label | None, BeforeValidator(_absent)]
+OptionalTime = Annotated[IsoTime | None, BeforeValidator(_absent)]
 
 
 class ArgoCDNotification(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
-    app: Annotated[str, Field(min_length=1)]
-    phase: Annotated[str, Field(min_length=1)]
-    started_at: AwareDatetime
+    app: NonEmptyLabel
+    phase: NonEmptyLabel
+    started_at: IsoTime
     finished_at: OptionalTime = None
     namespace: Optional = None
     project: Optional = None
-    service: Optional = None
-    env: Optional = None
-    team: Optional = None
+    service: OptionalLabel = None
+    env: OptionalLabel = None
+    team: OptionalLabel = None
     health: Optional = None
     revision: Optional = None
     repo_url: Annotated[str | None, BeforeValidator(_absent), Field(alias="repoURL")] = None

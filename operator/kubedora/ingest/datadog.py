@@ -9,6 +9,7 @@ apart by magnitude. Unknown attributes are ignored, as Datadog does."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, Self
 
@@ -21,7 +22,14 @@ from pydantic import (
     model_validator,
 )
 
-from kubedora.ingest.payload import digest, exact_or_hashed, parse_json, slug
+from kubedora.ingest.payload import (
+    Label,
+    NonEmptyLabel,
+    digest,
+    exact_or_hashed,
+    parse_json,
+    slug,
+)
 from kubedora.models import (
     DEPLOYMENT_ID_PATTERN,
     DeploymentSpec,
@@ -89,12 +97,12 @@ class DoraGit(_DatadogModel):
 
 
 class DoraDeploymentAttributes(_DatadogModel):
-    service: NonEmpty
+    service: NonEmptyLabel
     started_at: UnixTime
     finished_at: UnixTime
-    env: str | None = None
-    team: str | None = None
-    version: str | None = None
+    env: Label | None = None
+    team: Label | None = None
+    version: Label | None = None
     id: DatadogId | None = None
     git: DoraGit | None = None
     custom_tags: list[Tag] | None = Field(default=None, max_length=100)
@@ -107,14 +115,14 @@ class DoraDeploymentAttributes(_DatadogModel):
 
 
 class DoraFailureAttributes(_DatadogModel):
-    services: list[NonEmpty] | None = None
-    team: str | None = None
+    services: list[NonEmptyLabel] | None = Field(default=None, max_length=100)
+    team: Label | None = None
     started_at: UnixTime
     finished_at: UnixTime | None = None
     name: str | None = None
-    severity: str | None = None
-    env: str | None = None
-    version: str | None = None
+    severity: Label | None = None
+    env: Label | None = None
+    version: Label | None = None
     id: DatadogId | None = None
     git: DoraGit | None = None
     custom_tags: list[Tag] | None = Field(default=None, max_length=100)
@@ -240,7 +248,7 @@ class DoraRemediation(_DatadogModel):
     same service and env (one of the two, not both)."""
 
     id: NonEmpty | None = None
-    version: NonEmpty | None = None
+    version: NonEmptyLabel | None = None
     type: Literal["rollback", "rollforward"] | None = None
 
     @model_validator(mode="after")
@@ -256,9 +264,9 @@ class DoraDeploymentPatchAttributes(_DatadogModel):
 
 
 class DoraDeploymentPatchByVersionAttributes(DoraDeploymentPatchAttributes):
-    service: NonEmpty
-    env: NonEmpty
-    version: NonEmpty
+    service: NonEmptyLabel
+    env: NonEmptyLabel
+    version: NonEmptyLabel
 
 
 class DoraDeploymentPatchData(_DatadogModel):
@@ -288,10 +296,18 @@ def parse_deployment_patch_by_version(body: bytes) -> DoraDeploymentPatchByVersi
     return parse_json(DoraDeploymentPatchByVersionRequest, body).data.attributes
 
 
+_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
 def names_for_id(deployment_id: str) -> list[str]:
     """The Deployment an id may name: the object name the POST answered
     with, or the name a POST with that `id` attribute gave its Deployment."""
-    return list(dict.fromkeys([deployment_id, exact_or_hashed("dd", deployment_id)]))
+    hashed = exact_or_hashed("dd", deployment_id)
+    # Only a valid object name is looked up as one: `.` or `..` in a
+    # request path would name another URL of the API server.
+    if not _OBJECT_NAME.match(deployment_id):
+        return [hashed]
+    return list(dict.fromkeys([deployment_id, hashed]))
 
 
 def marked_spec(

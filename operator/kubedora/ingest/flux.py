@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Final
+from typing import Final
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-from kubedora.ingest.payload import digest, parse_json, slug
+from kubedora.ingest.payload import IsoTime, NonEmptyLabel, check_label, digest, parse_json, slug
 from kubedora.models import DeploymentOutcome, DeploymentSource, DeploymentSpec, GitInfo
 
 KINDS: Final = frozenset({"Kustomization", "HelmRelease"})
@@ -46,7 +46,7 @@ FAILED: Final = frozenset(
 # main@sha1:<40 hex> (Flux 2), main/<40 hex> (before), sha1:<hex>.
 _COMMIT = re.compile(r"(?:^|[@/]|^sha1:|@sha1:)(?:sha1:)?([0-9a-fA-F]{40})$")
 
-NonEmpty = Annotated[str, Field(min_length=1)]
+LABEL_KEYS: Final = frozenset({"service", "env", "dd_env", "team"})
 
 
 class _FluxModel(BaseModel):
@@ -54,19 +54,27 @@ class _FluxModel(BaseModel):
 
 
 class InvolvedObject(_FluxModel):
-    kind: NonEmpty
-    name: NonEmpty
-    namespace: str = ""
+    kind: NonEmptyLabel
+    name: NonEmptyLabel
+    namespace: str = Field(default="", max_length=253, pattern=r"^[a-z0-9-]*$")
 
 
 class FluxEvent(_FluxModel):
     involved_object: InvolvedObject
     severity: str = "info"
-    timestamp: AwareDatetime
-    reason: NonEmpty
+    timestamp: IsoTime
+    reason: NonEmptyLabel
     message: str = ""
     metadata: dict[str, str] = Field(default_factory=dict)
     reporting_controller: str = ""
+
+    @field_validator("metadata")
+    @classmethod
+    def _labels_are_one_line(cls, metadata: dict[str, str]) -> dict[str, str]:
+        # These become the Deployment's service, env and team.
+        for key in LABEL_KEYS & metadata.keys():
+            check_label(metadata[key], f"metadata.{key}")
+        return metadata
 
     @property
     def revision(self) -> str | None:

@@ -11,31 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
     field_validator,
 )
 
-from kubedora.ingest.payload import PayloadError, describe, parse_json
+from kubedora.ingest.payload import IsoTime, PayloadError, describe, parse_json
 from kubedora.models import FailureState
 
-
-def _not_a_number(value: object) -> object:
-    # pydantic would read a number as Unix time; PagerDuty writes ISO 8601
-    # strings, so a number is not a time it sent.
-    if isinstance(value, int | float):
-        raise ValueError("must be an ISO 8601 date-time string")  # noqa: TRY004
-    return value
-
-
-PagerDutyTime = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+# PagerDuty writes ISO 8601 strings; a number is not a time it sent.
+PagerDutyTime = IsoTime
 
 
 class _PagerDutyModel(BaseModel):

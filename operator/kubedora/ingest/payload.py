@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 
 _Payload = TypeVar("_Payload", bound=BaseModel)
 
@@ -80,3 +89,60 @@ def exact_or_hashed(prefix: str, identity: str, *, fold_case: bool = False) -> s
         return f"{prefix}-{cleaned}"
     parts = (prefix, cleaned[:_MAX_SLUG].strip("-"), digest(identity))
     return "-".join(part for part in parts if part)
+
+
+# What becomes a service, env, team or version: one line of text. A control
+# character or line break there is never meant (`dd_env: prod\r\n...`) and
+# would follow the value into logs, metrics labels and the page.
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+MAX_LABEL = 256
+_NOT_A_LABEL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+Label = Annotated[str, Field(max_length=MAX_LABEL, pattern=LABEL_PATTERN)]
+NonEmptyLabel = Annotated[str, Field(min_length=1, max_length=MAX_LABEL, pattern=LABEL_PATTERN)]
+
+
+def check_label(value: str, where: str) -> str:
+    """value when it may be a label (see Label); PayloadError otherwise. For
+    what arrives outside a model, e.g. a header (whose bytes that are no
+    UTF-8 arrive as lone surrogates)."""
+    if len(value) > MAX_LABEL:
+        raise PayloadError(f"{where}: at most {MAX_LABEL} characters")
+    if _NOT_A_LABEL.search(value):
+        raise PayloadError(f"{where}: control characters, line breaks or non-UTF-8 bytes")
+    return value
+
+
+# The instants kubedora stores: what the CRDs' date-time accepts and every
+# later computation can convert to UTC.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+_ISO_DATE = re.compile(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_string(value: object) -> object:
+    # pydantic would also read a number, or a string of digits, as Unix
+    # time; the senders of these fields write RFC 3339 strings (and code
+    # building a model passes datetimes).
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be an ISO 8601 (RFC 3339) date-time string")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range once in UTC") from None
+    if not _EARLIEST <= utc < _LATEST:
+        raise ValueError("must be between 1970 and 9999 (UTC)")
+    return value
+
+
+IsoTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_iso_string),
+    AfterValidator(_in_range),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]

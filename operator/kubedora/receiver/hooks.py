@@ -102,7 +102,7 @@ async def _authenticated(
         accepted = await state.credentials.authorized(
             source, request.headers.get(API_KEY_HEADER) or None
         )
-        body = await read_body(request, limit)
+        body = await read_body(request, limit, state.config.body_timeout)
         if source is not DeploymentSource.FLUX:
             return accepted[0], body
         signature = request.headers.get(FLUX_SIGNATURE_HEADER)

@@ -58,6 +58,7 @@ _RESPONSES: dict[str, Schema] = {
     "Unauthorized": _errors("No DD-API-KEY, or a signature is required and missing or wrong."),
     "Forbidden": _errors("The key is not accepted, or no DoraSource holding it enables the route."),
     "NotFound": _errors("No deployment with that id, or with that service, env and version."),
+    "RequestTimeout": _errors("The body did not arrive within the body timeout (2 s)."),
     "PayloadTooLarge": _errors(f"The body is over {MAX_BODY_BYTES} bytes (the default limit)."),
     "UnsupportedMediaType": _errors("The Content-Type is not JSON."),
     "Unavailable": {
@@ -152,13 +153,14 @@ _SECURITY_SCHEMES: dict[str, Schema] = {
     },
 }
 
-_WRITE_ANSWERS = ("202", "400", "401", "403", "413", "415", "503")
+_WRITE_ANSWERS = ("202", "400", "401", "403", "408", "413", "415", "503")
 _ANSWER_NAMES = {
     "202": "Accepted",
     "400": "BadRequest",
     "401": "Unauthorized",
     "403": "Forbidden",
     "404": "NotFound",
+    "408": "RequestTimeout",
     "413": "PayloadTooLarge",
     "415": "UnsupportedMediaType",
     "503": "Unavailable",
@@ -214,7 +216,9 @@ def _text(summary: str, *, codes: tuple[str, ...] = ("200",), media: str = "text
 
 def document() -> Schema:
     """The OpenAPI document of the receiver's routes."""
-    _, generated = models_json_schema([(model, "validation") for model in _BODIES], ref_template=_REF)
+    _, generated = models_json_schema(
+        [(model, "validation") for model in _BODIES], ref_template=_REF
+    )
     key = [{"ddApiKey": []}]
     pagerduty_auth = [{"ddApiKey": [], "pagerdutySignature": []}, {"ddApiKey": []}]
     flux_auth = [{"ddApiKey": [], "fluxSignature": []}, {"ddApiKey": []}]
@@ -230,15 +234,15 @@ def document() -> Schema:
         "/healthz": {"get": _text("Liveness")},
         "/readyz": {"get": _text("API server reachable and keys listed", codes=("200", "503"))},
         "/metrics": {"get": _text("Prometheus exposition")},
-        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": openapi}},
+        "/openapi.json": {
+            "get": {"summary": "This document", "security": [], "responses": openapi}
+        },
         "/api/v2/webhook": {"post": webhook},
         "/api/v2/webhook/": {"post": {**webhook, "summary": "The same, with a trailing slash"}},
         "/api/v2/dora/failure": {"post": failure},
         "/api/v2/dora/incident": {"post": {**failure, "summary": "The failure route's old name"}},
         "/api/v2/dora/deployment": {
-            "post": _write(
-                "Datadog: send a deployment event", datadog.DoraDeploymentRequest, key
-            )
+            "post": _write("Datadog: send a deployment event", datadog.DoraDeploymentRequest, key)
         },
         "/api/v2/dora/deployments/{id}": {
             "patch": {
@@ -270,15 +274,13 @@ def document() -> Schema:
         "/hooks/flux": {
             "post": _write("Flux notification-controller event", flux.FluxEvent, flux_auth)
         },
-        "/hooks/argocd": {
-            "post": _write("Argo CD notification", argocd.ArgoCDNotification, key)
-        },
+        "/hooks/argocd": {"post": _write("Argo CD notification", argocd.ArgoCDNotification, key)},
     }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "kubedora receiver",
-            "version": "v1alpha1",
+            "version": "1",
             "description": "PagerDuty webhooks, the Datadog DORA API, Flux and Argo CD, "
             "stored as Failures and Deployments. Every write route answers 202 only "
             "once the object is stored, and 503 (with Retry-After) when it can not be.",

@@ -6,10 +6,11 @@ Errors have the Datadog API's shape, for every route:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from http import HTTPStatus
 
-from aiohttp import web
+from aiohttp import ClientError, web
 
 
 class Problem(Exception):
@@ -51,10 +52,18 @@ def check_headers(request: web.Request, limit: int) -> None:
         raise Problem(415, f"send Content-Type: application/json (got {given})")
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
+async def read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     """The raw body (signatures are computed over these exact bytes)."""
     try:
-        return await request.read()
+        async with asyncio.timeout(timeout):
+            return await request.read()
     except web.HTTPRequestEntityTooLarge:
         # A chunked body gives no length up front; aiohttp stops it at the limit.
         raise Problem(413, f"the body is over {limit} bytes") from None
+    except TimeoutError:
+        # Not the API server's fault: no 503, which would invite a retry storm.
+        raise Problem(408, f"the body did not arrive within {timeout:g} s") from None
+    except (ClientError, ConnectionError):
+        # The sender went away mid-body: nobody reads this answer, but the
+        # request is counted as refused, not as our failure.
+        raise Problem(400, "the body ended before its declared length") from None

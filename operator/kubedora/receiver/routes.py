@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry
 
 from kubedora.config import ReceiverConfig
 from kubedora.ingest import datadog, pagerduty
-from kubedora.ingest.payload import PayloadError
+from kubedora.ingest.payload import PayloadError, check_label
 from kubedora.k8s.errors import Rejected, Unavailable
 from kubedora.k8s.objects import Outcome, Upserted
 from kubedora.models import DeploymentSource, FailureSource
@@ -162,7 +162,7 @@ async def _authenticated(
         accepted = await state.credentials.authorized(
             source, request.headers.get(API_KEY_HEADER) or None
         )
-        body = await read_body(request, limit)
+        body = await read_body(request, limit, state.config.body_timeout)
         if not signed:
             return accepted[0], body
         return signed_by(accepted, body, request.headers.get(SIGNATURE_HEADER)), body
@@ -218,7 +218,10 @@ def _header(request: web.Request, names: tuple[str, ...]) -> str | None:
     for name in names:
         value = request.headers.get(name, "").strip()
         if value:
-            return value
+            try:
+                return check_label(value, f"the {name} header")
+            except PayloadError as error:
+                raise Problem(400, error.detail) from None
     return None
 
 
