@@ -7,6 +7,7 @@ nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -108,22 +109,28 @@ def start_receiver_process(
 
 
 def exchange(port: int, request: bytes, *, timeout: float = 30.0) -> Reply:
-    """Send request as is and read the answer until the receiver closes
-    (status 0: it closed without one). Our side stays open: a client that
-    half-closes gets no answer from aiohttp."""
+    """Send request as is and read the answer (status 0: the receiver
+    closed the connection without one). Our side stays open: a client that
+    half-closes gets no answer from aiohttp. The answer is complete at its
+    Content-Length: aiohttp may linger, reading what the request still
+    owes, before it closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        try:
+        # It may answer (413) and close before taking the whole body.
+        with contextlib.suppress(OSError):
             sock.sendall(request)
-        except OSError:
-            # It may answer (413) and close before taking the whole body.
-            pass
         received = b""
-        try:
-            while chunk := sock.recv(65536):
+        with contextlib.suppress(ConnectionResetError):
+            while not _complete(received) and (chunk := sock.recv(65536)):
                 received += chunk
-        except ConnectionResetError:
-            pass
     return parse_reply(received)
+
+
+def _complete(raw: bytes) -> bool:
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    length = parse_reply(head + separator).headers.get("Content-Length")
+    return length is not None and len(body) >= int(length)
 
 
 def parse_reply(raw: bytes) -> Reply:
@@ -390,7 +397,7 @@ def _encodings() -> list[Hostile]:
 def _shapes() -> list[Hostile]:
     deployment = dd_deployment()
     half = deployment[: len(deployment) // 2]
-    cases = [
+    return [
         # Truncated: the body ends before its Content-Length.
         # (the receiver gives up after its body timeout).
         Hostile("truncated-body", raw_post(DORA_DEPLOYMENT, half, length=len(deployment)), 408),
@@ -447,7 +454,6 @@ def _shapes() -> list[Hostile]:
         _post("xml", FLUX, flux_event(), 415, content_type="application/xml"),
         _post("empty-type", ARGOCD, argocd_sync(), 415, content_type=""),
     ]
-    return cases
 
 
 def catalogue() -> list[Hostile]:

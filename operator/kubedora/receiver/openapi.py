@@ -24,6 +24,8 @@ from kubedora.ingest import argocd, datadog, flux, pagerduty
 
 KEPT = "openapi.json"
 Schema = dict[str, Any]
+# Alternatives, each a set of schemes that must all be met.
+Security = list[dict[str, list[str]]]
 
 # The request bodies, by the model that parses them.
 _BODIES: tuple[type[BaseModel], ...] = (
@@ -180,7 +182,7 @@ _ENV_HEADERS = [
 def _write(
     summary: str,
     body: type[BaseModel],
-    security: list[dict[str, list[str]]],
+    security: Security,
     *,
     answers: tuple[str, ...] = _WRITE_ANSWERS,
     parameters: list[Schema] | None = None,
@@ -219,9 +221,9 @@ def document() -> Schema:
     _, generated = models_json_schema(
         [(model, "validation") for model in _BODIES], ref_template=_REF
     )
-    key = [{"ddApiKey": []}]
-    pagerduty_auth = [{"ddApiKey": [], "pagerdutySignature": []}, {"ddApiKey": []}]
-    flux_auth = [{"ddApiKey": [], "fluxSignature": []}, {"ddApiKey": []}]
+    key: Security = [{"ddApiKey": []}]
+    pagerduty_auth: Security = [{"ddApiKey": [], "pagerdutySignature": []}, {"ddApiKey": []}]
+    flux_auth: Security = [{"ddApiKey": [], "fluxSignature": []}, {"ddApiKey": []}]
     webhook = _write(
         "PagerDuty Generic Webhooks (v3): one incident event",
         pagerduty.PagerDutyWebhook,
