@@ -10,7 +10,7 @@ DEV_KUBECONFIG := .cache/dev/kubeconfig
 PYTEST_ARGS ?=
 PY_SOURCES := operator tests hack
 
-.PHONY: help install debian-deps screenshot controlplane test unit lint fmt typecheck check crds run cluster-up cluster-down deploy image e2e-kind
+.PHONY: help install debian-deps screenshot controlplane test unit lint fmt typecheck check crds openapi run cluster-up cluster-down deploy image e2e-kind
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ check: lint typecheck ## lint and typecheck
 
 crds: $(INSTALLED) ## regenerate crds/*.yaml from the pydantic models
 	$(PY) -m kubedora.crdgen crds
+
+openapi: $(INSTALLED) ## regenerate the receiver's OpenAPI document from its models and routes
+	$(PY) -m kubedora.receiver.openapi operator/kubedora/receiver/openapi.json
 
 screenshot: install ## render the dashboard page of a known scenario in headless Chromium: docs/dashboard*.png
 	KUBEDORA_SCREENSHOT_DIR=docs $(VENV)/bin/pytest tests/integration/test_dashboard_page.py -q $(PYTEST_ARGS)

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +71,8 @@ class Run:
     rss_before: int
     rss_after: int = 0
     seconds: float = 0.0
+    # VmRSS after each quarter of the requests: a leak climbs, a high-water mark levels.
+    rss_quarters: list[int] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     wrong: Counter[str] = field(default_factory=Counter)
     accepted: set[str] = field(default_factory=set)
@@ -177,9 +179,7 @@ def trigger_sender(url: str, i: int) -> tuple[str, Send]:
     return "trigger", send
 
 
-def drive(
-    run: Run, receiver: ReceiverProcess, jobs: Iterator[tuple[str, Send]], workers: int
-) -> None:
+def drive(run: Run, receiver: ReceiverProcess, jobs: list[tuple[str, Send]], workers: int) -> None:
     lock = threading.Lock()
 
     def one(job: tuple[str, Send]) -> None:
@@ -192,10 +192,13 @@ def drive(
             run.record(answer, name)
 
     started = time.perf_counter()
+    quarter = -(-len(jobs) // 4)
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(one, jobs))
+        for start in range(0, len(jobs), quarter):
+            list(pool.map(one, jobs[start : start + quarter]))
+            run.rss_quarters.append(receiver.rss_kib())
     run.seconds = time.perf_counter() - started
-    run.rss_after = receiver.rss_kib()
+    run.rss_after = run.rss_quarters[-1]
 
 
 def namespace_with_source(
@@ -231,10 +234,10 @@ def benchmark(kubeconfig: Path, total: int, workers: int, workdir: Path) -> None
                 jobs.append(fuzz_sender(hostile.url, next(generated_cycle)))
 
         reference = Run("valid triggers (reference)", valid.rss_kib())
-        drive(reference, valid, (trigger_sender(valid.url, i) for i in range(total)), workers)
+        drive(reference, valid, [trigger_sender(valid.url, i) for i in range(total)], workers)
         reference.stored = set(snapshot(custom, valid_ns))
         fuzzed = Run("fuzzed + hostile", hostile.rss_kib())
-        drive(fuzzed, hostile, iter(jobs), workers)
+        drive(fuzzed, hostile, jobs, workers)
         fuzzed.stored = set(snapshot(custom, hostile_ns))
         runs = [fuzzed, reference]
     finally:
@@ -253,6 +256,9 @@ def benchmark(kubeconfig: Path, total: int, workers: int, workdir: Path) -> None
     print(f"{'':<28} {'':>8} {'':>6} {'':>6} {'':>5} {'':>5} {'':>6} {'wrote':>8}")
     for run in runs:
         print(run.line())
+    print("\nVmRSS (MiB) after each quarter of the requests:")
+    for run in runs:
+        print(f"  {run.what:<28} " + "  ".join(f"{kib / 1024:.1f}" for kib in run.rss_quarters))
     fuzzed = runs[0]
     print(f"\nstatuses of the fuzzed run: {dict(sorted(fuzzed.statuses.items()))}")
     if fuzzed.wrong:

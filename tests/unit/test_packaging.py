@@ -31,6 +31,8 @@ def test_the_wheel_carries_the_whole_package_and_nothing_else(wheel: zipfile.Zip
     for module in ("cli.py", "handlers/registry.py", "crdgen.py", "receiver/app.py"):
         assert f"kubedora/{module}" in names
     assert "kubedora/py.typed" in names
+    # Served at /openapi.json.
+    assert "kubedora/receiver/openapi.json" in names
     assert not any(name.startswith(("tests/", "operator/")) for name in names)
 
 

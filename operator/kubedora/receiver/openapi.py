@@ -5,8 +5,7 @@ headers that authenticate a sender, and every answer a route gives.
 The document kept beside this module (`openapi.json`, shipped in the wheel
 and served at `GET /openapi.json`) is the contract; `document()` is how it
 is made, and a test holds the two equal. After changing a model or a route:
-
-    python -m kubedora.receiver.openapi operator/kubedora/receiver/openapi.json
+`make openapi`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from kubedora.receiver import openapi
 from kubedora.receiver.app import create_app
 
 KEPT = Path(openapi.__file__).with_name(openapi.KEPT)
-REGENERATE = "python -m kubedora.receiver.openapi operator/kubedora/receiver/openapi.json"
+REGENERATE = "make openapi"
 
 
 def test_the_kept_document_is_what_generation_gives() -> None:
