@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -357,7 +356,9 @@ class TestInputs:
         result = board((failure("a") for _ in range(3)), (deployment("a") for _ in range(6)))
         assert result.summary.change_failure_rate == 0.5
 
-    def test_a_hundred_thousand_facts_in_reasonable_time(self) -> None:
+    def test_a_hundred_thousand_facts_are_all_counted(self) -> None:
+        # How long it takes is tests/benchmarks/recompute.py's business, not a
+        # unit test's: a timed assertion fails on a busy machine, not on a bug.
         services = [f"svc-{n}" for n in range(200)]
         failures = [
             failure(
@@ -374,11 +375,7 @@ class TestInputs:
         deployments = [
             deployment(services[n % 200], team=f"team-{n % 20}", env="prod") for n in range(100_000)
         ]
-        began = time.perf_counter()
         result = board(failures, deployments)
-        elapsed = time.perf_counter() - began
         assert result.summary.failures == 100_000
         assert result.summary.deployments == 100_000
         assert len(result.breakdown) == 200 + 20 + 1
-        # Generous: a linear pass takes well under a second; quadratic work would not finish.
-        assert elapsed < 10
