@@ -1,20 +1,28 @@
 """Benchmark: sustained PagerDuty webhooks per second through `kubedora
-receiver`, with p50/p99 latency, next to the ceiling: the same number of
-bare Failure creates through the same Kubernetes client.
+receiver`, with p50/p99 latency, next to the reference: the same number of
+bare Failure creates through kubernetes_asyncio, at 8 and at 32 requests in
+flight, in one run.
 
     .venv/bin/python -m tests.benchmarks.receiver                 # local control plane
-    .venv/bin/python -m tests.benchmarks.receiver --events 5000 --concurrency 64
+    .venv/bin/python -m tests.benchmarks.receiver --events 5000 --concurrency 8 64
+    .venv/bin/python -m tests.benchmarks.receiver --profile       # where the receiver's CPU goes
     .venv/bin/python -m tests.benchmarks.receiver --kubeconfig ~/.kube/config
 
 The receiver runs as its own process (as in the pod); the load comes from
-this one over HTTP with `--concurrency` requests in flight. Two workloads:
+this one over HTTP. Per concurrency, three workloads:
 
+- bare creates: the Failures the triggers make, created with a plain
+  kubernetes_asyncio `create_namespaced_custom_object` at the same
+  concurrency, with no HTTP hop, parsing or auth in between: the reference;
 - triggers: one incident.triggered per new incident, each creating a Failure;
 - lifecycle: trigger, acknowledge and resolve per incident, in order; the
   acknowledge reads and writes nothing new, the resolve is a read-modify-write.
 
-The ceiling creates the Failures the triggers make, with kubernetes_asyncio
-and the same concurrency, and no HTTP hop, parsing or auth in between.
+The ratio columns compare each row with the bare creates at the same
+concurrency (target for the triggers: rate >= 80 %, p99 <= 2x). "CPU/req"
+is the receiver process's CPU time per request. With --profile, py-spy
+samples the receiver during the triggers and the functions that hold the
+most samples (inclusive, idle excluded) are printed.
 Not a test: it prints figures.
 """
 
@@ -23,13 +31,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,10 +50,10 @@ from kubernetes import client as sync_client
 from kubernetes_asyncio import client as async_client
 from kubernetes_asyncio import config as async_config
 
-from kubedora.ingest.incidents import apply, failure_name
+from kubedora.ingest.incidents import failure_name
 from kubedora.ingest.pagerduty import incident_event, parse_webhook
-from kubedora.k8s.objects import custom_object
-from kubedora.models import FAILURES, GROUP, VERSION
+from kubedora.k8s.failures import incident_build
+from kubedora.models import GROUP, VERSION
 from tests.support import controlplane
 from tests.support.kube import apply_crds, close_client, new_client, unique_name
 from tests.support.operator import free_port
@@ -50,31 +61,85 @@ from tests.support.processes import KUBEDORA
 from tests.support.receiver import API_KEY, WEBHOOK, encode, install_source, pd_delivery
 
 ROOT = Path(__file__).resolve().parents[2]
+TRIGGER = ("incident.triggered",)
+LIFECYCLE = ("incident.triggered", "incident.acknowledged", "incident.resolved")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
 class Run:
     what: str
+    concurrency: int
     requests: int
     seconds: float
     latencies: list[float]
     errors: int
+    # CPU seconds during the run by process: receiver, API server (with
+    # etcd), and this one (the HTTP load, or the bare client).
+    cpu: dict[str, float]
 
-    def line(self) -> str:
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+    @property
+    def p99(self) -> float:
         ordered = sorted(self.latencies)
-        p50 = statistics.median(ordered) * 1000
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-        rate = self.requests / self.seconds
-        return (
-            f"{self.what:<34} {self.requests:>7} {rate:>9.0f}/s "
-            f"{p50:>8.1f} ms {p99:>8.1f} ms {self.errors:>6}"
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+    def line(self, reference: Run) -> str:
+        cpu = " ".join(
+            f"{self.cpu[who] / self.requests * 1000:>6.2f}" if who in self.cpu else f"{'-':>6}"
+            for who in PROCESSES
         )
+        return (
+            f"{self.concurrency:>6} {self.what:<34} {self.requests:>6} {self.rate:>7.0f}/s "
+            f"{self.p50 * 1000:>7.1f} ms {self.p99 * 1000:>7.1f} ms {self.errors:>6} "
+            f"{self.rate / reference.rate:>9.0%} {self.p99 / reference.p99:>7.2f}x  {cpu}"
+        )
+
+
+PROCESSES = ("receiver", "apiserver", "load")
+HEADER = (
+    f"{'flight':>6} {'workload':<34} {'count':>6} {'rate':>9} {'p50':>10} {'p99':>10} "
+    f"{'errors':>6} {'rate/bare':>9} {'p99/bare':>8}  "
+    + " ".join(f"{who:>6}" for who in PROCESSES)
+    + "  (CPU ms per request)"
+)
+
+
+@dataclass(frozen=True)
+class Meter:
+    """The processes whose CPU time a run reports (None: not measured)."""
+
+    receiver: int
+    apiserver: int | None
+
+    def read(self, through_receiver: bool) -> dict[str, float]:
+        own = os.times()
+        found = {"load": own.user + own.system}
+        if through_receiver:
+            found["receiver"] = cpu_seconds(self.receiver)
+        if self.apiserver is not None:
+            found["apiserver"] = cpu_seconds(self.apiserver)
+        return found
 
 
 Job = Callable[[], Awaitable[bool]]
 
 
-async def drive(what: str, sequences: list[list[Job]], concurrency: int) -> Run:
+async def drive(
+    what: str,
+    sequences: list[list[Job]],
+    concurrency: int,
+    meter: Meter,
+    *,
+    through_receiver: bool,
+) -> Run:
     """Run the sequences `concurrency` at a time, the jobs of one sequence in
     order (one incident's events); time each job and the whole."""
     latencies: list[float] = []
@@ -90,9 +155,13 @@ async def drive(what: str, sequences: list[list[Job]], concurrency: int) -> Run:
                 latencies.append(time.perf_counter() - started)
                 errors += not ok
 
+    before = meter.read(through_receiver)
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Run(what, len(latencies), time.perf_counter() - started, latencies, errors)
+    seconds = time.perf_counter() - started
+    after = meter.read(through_receiver)
+    cpu = {who: after[who] - before[who] for who in after}
+    return Run(what, concurrency, len(latencies), seconds, latencies, errors, cpu)
 
 
 def deliveries(prefix: str, incidents: int, kinds: tuple[str, ...]) -> list[list[bytes]]:
@@ -115,12 +184,19 @@ def deliveries(prefix: str, incidents: int, kinds: tuple[str, ...]) -> list[list
     ]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 async def webhooks(
     session: aiohttp.ClientSession,
     url: str,
     per_incident: list[list[bytes]],
     concurrency: int,
     what: str,
+    meter: Meter,
 ) -> Run:
     headers = {"Content-Type": "application/json", "DD-API-KEY": API_KEY}
 
@@ -132,37 +208,47 @@ async def webhooks(
 
         return job
 
-    return await drive(what, [[post(b) for b in bodies] for bodies in per_incident], concurrency)
+    sequences = [[post(b) for b in bodies] for bodies in per_incident]
+    return await drive(what, sequences, concurrency, meter, through_receiver=True)
 
 
-async def bare_creates(
-    kubeconfig: Path, namespace: str, per_incident: list[list[bytes]], concurrency: int
-) -> Run:
-    configuration = async_client.Configuration()
-    await async_config.load_kube_config(
-        config_file=str(kubeconfig), client_configuration=configuration
-    )
+def failure_bodies(per_incident: list[list[bytes]]) -> list[dict[str, object]]:
+    """The Failures the receiver creates for these triggers, to the byte:
+    same spec, labels and annotations."""
     bodies = []
     for (body,) in per_incident:
         event = incident_event(parse_webhook(body))
         assert event is not None
-        made = apply(None, event, "prod")
+        name = failure_name(event.incident_id)
+        made = incident_build(name, [event], "prod")(None)
         assert made is not None
-        bodies.append(custom_object(FAILURES, failure_name(event.incident_id), made.spec))
-    async with async_client.ApiClient(configuration) as api:
-        objects = async_client.CustomObjectsApi(api)
+        bodies.append(made)
+    return bodies
 
-        def create(obj: dict[str, object]) -> Job:
-            async def job() -> bool:
-                await objects.create_namespaced_custom_object(
-                    GROUP, VERSION, namespace, "failures", obj
-                )
-                return True
 
-            return job
+async def bare_creates(
+    objects: async_client.CustomObjectsApi,
+    namespace: str,
+    per_incident: list[list[bytes]],
+    concurrency: int,
+    meter: Meter,
+) -> Run:
+    """A plain kubernetes_asyncio create per Failure: what a program without
+    the receiver pays."""
+    bodies = failure_bodies(per_incident)
 
-        sequences = [[create(b)] for b in bodies]
-        return await drive("bare creates (the ceiling)", sequences, concurrency)
+    def create(obj: dict[str, object]) -> Job:
+        async def job() -> bool:
+            await objects.create_namespaced_custom_object(
+                GROUP, VERSION, namespace, "failures", obj
+            )
+            return True
+
+        return job
+
+    what = "bare creates (kubernetes_asyncio)"
+    sequences = [[create(b)] for b in bodies]
+    return await drive(what, sequences, concurrency, meter, through_receiver=False)
 
 
 def start_receiver(
@@ -214,7 +300,172 @@ async def wait_ready(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"receiver not ready after {timeout}s")
 
 
-async def benchmark(kubeconfig: Path, events: int, concurrency: int, workdir: Path) -> None:
+@contextmanager
+def sampled(pid: int, output: Path | None) -> Iterator[None]:
+    """py-spy sampling `pid` while the block runs (nothing when output is None)."""
+    if output is None:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw"]
+    process = subprocess.Popen(
+        [*command, "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    time.sleep(0.5)  # attached before the load starts
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        if not output.exists():
+            raise RuntimeError(f"py-spy wrote no profile: {err.decode()[-500:]}")
+
+
+# Frames every sample of the event loop passes through (and py-spy's view of
+# idle pool threads): they say nothing about where a request's time goes.
+ROOT_FRAMES = frozenset(
+    {
+        "<module>",
+        "main",
+        "run_receiver",
+        "run",
+        "Runner.run",
+        "BaseEventLoop.run_forever",
+        "BaseEventLoop.run_until_complete",
+        "BaseEventLoop._run_once",
+        "Handle._run",
+        "Thread._bootstrap",
+        "Thread._bootstrap_inner",
+        "Thread.run",
+    }
+)
+
+
+def top_functions(raws: list[Path], count: int = 15) -> tuple[int, list[tuple[str, int, int]]]:
+    """From py-spy's collapsed stacks of the event loop's thread: the number
+    of samples, and (function, inclusive, self) samples of the `count`
+    functions with the most inclusive samples, root frames left out."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for raw in raws:
+        for line in raw.read_text().splitlines():
+            stack, _, weight = line.rpartition(" ")
+            if "BaseEventLoop.run_forever" not in stack:
+                continue  # a thread pool's worker waiting for work
+            samples = int(weight)
+            total += samples
+            frames = [_function(frame) for frame in stack.split(";")]
+            for frame in set(frames):
+                inclusive[frame] += samples
+            own[frames[-1]] += samples
+    ranked = [f for f, _ in inclusive.most_common() if f.split(" (")[0] not in ROOT_FRAMES]
+    return total, [(f, inclusive[f], own[f]) for f in ranked[:count]]
+
+
+def _function(frame: str) -> str:
+    """`name (path:line)` as `name (package/module.py)`, one entry per function."""
+    name, _, where = frame.partition(" (")
+    path = where.rsplit(":", 1)[0]
+    for marker in ("site-packages/", "operator/", "python3.11/", "python3.12/", "python3.13/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            break
+    return f"{name} ({path})"
+
+
+def print_profile(concurrency: int, raws: list[Path], requests: int) -> None:
+    total, rows = top_functions(raws)
+    print(
+        f"\nreceiver event loop during the triggers, {concurrency} in flight: "
+        f"{total} samples at 200/s over {requests} requests, idle excluded"
+    )
+    print(f"{'cumulative':>10} {'self':>6} {'ms/req':>7}  function")
+    for name, inclusive, own in rows:
+        share, own_share = inclusive / max(total, 1), own / max(total, 1)
+        per_request = inclusive / 200 / requests * 1000
+        print(f"{share:>10.1%} {own_share:>6.1%} {per_request:>7.2f}  {name}")
+
+
+def merged(runs: list[Run]) -> Run:
+    """Chunks of one workload as one run."""
+    first = runs[0]
+    return Run(
+        first.what,
+        first.concurrency,
+        sum(r.requests for r in runs),
+        sum(r.seconds for r in runs),
+        [latency for r in runs for latency in r.latencies],
+        sum(r.errors for r in runs),
+        {who: sum(r.cpu[who] for r in runs) for who in first.cpu},
+    )
+
+
+@dataclass
+class Round:
+    concurrency: int
+    runs: list[Run]
+    health: list[float]
+    profiles: list[Path]
+
+
+@dataclass(frozen=True)
+class Setup:
+    bare: async_client.CustomObjectsApi
+    namespaces: dict[str, str]
+    url: str
+    meter: Meter
+    # Where py-spy's stacks go (None: no profile).
+    profile: Path | None
+
+
+async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> Round:
+    """Bare creates and triggers at one concurrency, alternating in `chunks`
+    slices so that both see the same machine (others share its CPUs), then
+    the lifecycles."""
+    tag = f"C{concurrency}"
+    size = events // chunks
+    bare: list[Run] = []
+    triggers: list[Run] = []
+    profiles = []
+    ceiling, meter = setup.namespaces["ceiling"], setup.meter
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        warm = deliveries(f"PW{tag}", 50, TRIGGER)
+        await webhooks(session, setup.url, warm, concurrency, "warm-up", meter)
+        warm = deliveries(f"PV{tag}", 50, TRIGGER)
+        await bare_creates(setup.bare, ceiling, warm, concurrency, meter)
+        stop = asyncio.Event()
+        probing = asyncio.create_task(probe(setup.url, stop))
+        for chunk in range(chunks):
+            posts = deliveries(f"PB{tag}X{chunk}-", size, TRIGGER)
+            bare.append(await bare_creates(setup.bare, ceiling, posts, concurrency, meter))
+            output = (
+                setup.profile / f"triggers-{concurrency}-{chunk}.txt" if setup.profile else None
+            )
+            with sampled(meter.receiver, output):
+                posts = deliveries(f"PT{tag}X{chunk}-", size, TRIGGER)
+                what = "webhooks: triggers (creates)"
+                triggers.append(await webhooks(session, setup.url, posts, concurrency, what, meter))
+            if output is not None:
+                profiles.append(output)
+        stop.set()
+        health = sorted(await probing)
+        posts = deliveries(f"PL{tag}", events // 3, LIFECYCLE)
+        what = "webhooks: trigger, ack, resolve"
+        lifecycle = await webhooks(session, setup.url, posts, concurrency, what, meter)
+    return Round(concurrency, [merged(bare), merged(triggers), lifecycle], health, profiles)
+
+
+async def benchmark(
+    kubeconfig: Path,
+    apiserver: int | None,
+    events: int,
+    chunks: int,
+    concurrencies: list[int],
+    workdir: Path,
+    profile: Path | None,
+) -> None:
     api = new_client(kubeconfig)
     apply_crds(api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))
     core = sync_client.CoreV1Api(api)
@@ -225,84 +476,80 @@ async def benchmark(kubeconfig: Path, events: int, concurrency: int, workdir: Pa
         core.create_namespace(sync_client.V1Namespace(metadata=sync_client.V1ObjectMeta(name=name)))
         namespaces[role] = name
     install_source(core, custom, namespaces["webhooks"], default_env="prod")
+    configuration = async_client.Configuration()
+    await async_config.load_kube_config(
+        config_file=str(kubeconfig), client_configuration=configuration
+    )
 
     process, port = start_receiver(kubeconfig, namespaces["webhooks"], workdir / "receiver.log")
     url = f"http://127.0.0.1:{port}"
-    runs = []
+    rounds = []
     try:
         await wait_ready(url)
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            await webhooks(
-                session,
+        async with async_client.ApiClient(configuration) as bare:
+            setup = Setup(
+                async_client.CustomObjectsApi(bare),
+                namespaces,
                 url,
-                deliveries("PWARM", 50, ("incident.triggered",)),
-                concurrency,
-                "warm-up",
+                Meter(process.pid, apiserver),
+                profile,
             )
-            stop = asyncio.Event()
-            probing = asyncio.create_task(probe(url, stop))
-            runs.append(
-                await webhooks(
-                    session,
-                    url,
-                    deliveries("PTRIG", events, ("incident.triggered",)),
-                    concurrency,
-                    "webhooks: triggers (creates)",
-                )
-            )
-            stop.set()
-            health = sorted(await probing)
-            runs.append(
-                await webhooks(
-                    session,
-                    url,
-                    deliveries(
-                        "PLIFE",
-                        events // 3,
-                        ("incident.triggered", "incident.acknowledged", "incident.resolved"),
-                    ),
-                    concurrency,
-                    "webhooks: trigger, ack, resolve",
-                )
-            )
+            for concurrency in concurrencies:
+                rounds.append(await round_at(setup, concurrency, events, chunks))
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
-    runs.append(
-        await bare_creates(
-            kubeconfig,
-            namespaces["ceiling"],
-            deliveries("PBARE", events, ("incident.triggered",)),
-            concurrency,
-        )
-    )
     close_client(api)
 
-    print(f"\n{events} events, {concurrency} in flight, {os.cpu_count()} CPUs")
-    print(f"{'':<34} {'count':>7} {'rate':>11} {'p50':>11} {'p99':>11} {'errors':>6}")
-    for run in runs:
-        print(run.line())
-    ceiling = runs[-1].requests / runs[-1].seconds
-    triggers = runs[0].requests / runs[0].seconds
-    print(f"\nwebhook triggers reach {triggers / ceiling:.0%} of the bare-create ceiling")
-    print(
-        f"/healthz during the triggers ({len(health)} probes): "
-        f"p50 {statistics.median(health) * 1000:.1f} ms, "
-        f"p99 {health[int(len(health) * 0.99)] * 1000:.1f} ms, max {health[-1] * 1000:.1f} ms"
-    )
+    print(f"\n{events} events per workload, bare and triggers alternating in {chunks} slices")
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    print(HEADER)
+    for done in rounds:
+        for run in done.runs:
+            print(run.line(done.runs[0]))
+    print()
+    for done in rounds:
+        bare_run, triggers = done.runs[0], done.runs[1]
+        rate_ok = triggers.rate >= 0.8 * bare_run.rate
+        p99_ok = triggers.p99 <= 2 * bare_run.p99
+        health = done.health
+        print(
+            f"{done.concurrency:>3} in flight: triggers at {triggers.rate / bare_run.rate:.0%} "
+            f"of the bare rate ({'meets' if rate_ok else 'misses'} >= 80 %), p99 "
+            f"{triggers.p99 / bare_run.p99:.2f}x ({'meets' if p99_ok else 'misses'} <= 2x); "
+            f"/healthz meanwhile p50 {statistics.median(health) * 1000:.1f} ms, "
+            f"p99 {health[int(len(health) * 0.99)] * 1000:.1f} ms"
+        )
+    for done in rounds:
+        if done.profiles:
+            print_profile(done.concurrency, done.profiles, done.runs[1].requests)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m tests.benchmarks.receiver", description=__doc__
+        prog="python -m tests.benchmarks.receiver",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--events", type=int, default=3000, help="webhooks per workload")
-    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
+    parser.add_argument(
+        "--chunks", type=int, default=3, help="slices in which bare creates and triggers alternate"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, nargs="+", default=[8, 32], help="requests in flight"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the receiver with py-spy (pip install py-spy), keep the raw stacks in DIR",
+    )
     parser.add_argument(
         "--kubeconfig", type=Path, help="an existing cluster (default: start a local control plane)"
     )
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kubedora-bench-") as tmp:
         workdir = Path(tmp)
         plane = None
@@ -311,7 +558,18 @@ def main() -> int:
             plane = controlplane.start(workdir)
             kubeconfig = plane.kubeconfig
         try:
-            asyncio.run(benchmark(kubeconfig, args.events, args.concurrency, workdir))
+            apiserver = plane.process.pid if plane and plane.process else None
+            asyncio.run(
+                benchmark(
+                    kubeconfig,
+                    apiserver,
+                    args.events,
+                    args.chunks,
+                    args.concurrency,
+                    workdir,
+                    args.profile,
+                )
+            )
         finally:
             if plane is not None:
                 plane.stop()
