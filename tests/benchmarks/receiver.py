@@ -1,28 +1,37 @@
 """Benchmark: sustained PagerDuty webhooks per second through `kubedora
-receiver`, with p50/p99 latency, next to the reference: the same number of
-bare Failure creates through kubernetes_asyncio, at 8 and at 32 requests in
-flight, in one run.
+receiver`, with p50/p99 latency, next to the reference: the same Failures
+created directly with kubernetes_asyncio, at 8 and at 32 requests in flight,
+in one run.
 
     .venv/bin/python -m tests.benchmarks.receiver                 # local control plane
     .venv/bin/python -m tests.benchmarks.receiver --events 5000 --concurrency 8 64
-    .venv/bin/python -m tests.benchmarks.receiver --profile       # where the receiver's CPU goes
+    .venv/bin/python -m tests.benchmarks.receiver --profile DIR   # where the receiver's CPU goes
     .venv/bin/python -m tests.benchmarks.receiver --kubeconfig ~/.kube/config
 
 The receiver runs as its own process (as in the pod); the load comes from
-this one over HTTP. Per concurrency, three workloads:
+this one over HTTP. Per concurrency:
 
-- bare creates: the Failures the triggers make, created with a plain
-  kubernetes_asyncio `create_namespaced_custom_object` at the same
-  concurrency, with no HTTP hop, parsing or auth in between: the reference;
+- bare creates: the objects the triggers make (same spec, labels and
+  annotations), created with a plain kubernetes_asyncio
+  `create_namespaced_custom_object` at the same concurrency, with no HTTP
+  hop, parsing or auth in between: the reference;
+- the same through an ApiClient given the receiver's session
+  (`k8s.client.direct`): what the receiver's own client costs;
 - triggers: one incident.triggered per new incident, each creating a Failure;
 - lifecycle: trigger, acknowledge and resolve per incident, in order; the
   acknowledge reads and writes nothing new, the resolve is a read-modify-write.
 
+The first three alternate in slices (--chunks) so that each sees the same
+machine: on a shared one, the load of others drifts within minutes.
+
 The ratio columns compare each row with the bare creates at the same
-concurrency (target for the triggers: rate >= 80 %, p99 <= 2x). "CPU/req"
-is the receiver process's CPU time per request. With --profile, py-spy
-samples the receiver during the triggers and the functions that hold the
-most samples (inclusive, idle excluded) are printed.
+concurrency (target for the triggers: rate >= 80 %, p99 <= 2x). The CPU
+columns are CPU milliseconds per request of the receiver, of the control
+plane (API server and etcd, one process when local) and of this process
+(the HTTP load, or the creating client). With --profile DIR, py-spy samples
+the receiver during the triggers; the functions with the most samples of
+its event loop (inclusive, waits in epoll left out) are printed and the raw
+stacks kept in DIR.
 Not a test: it prints figures.
 """
 
@@ -52,6 +61,7 @@ from kubernetes_asyncio import config as async_config
 
 from kubedora.ingest.incidents import failure_name
 from kubedora.ingest.pagerduty import incident_event, parse_webhook
+from kubedora.k8s.client import direct as direct_session
 from kubedora.k8s.failures import incident_build
 from kubedora.models import GROUP, VERSION
 from tests.support import controlplane
@@ -232,9 +242,10 @@ async def bare_creates(
     per_incident: list[list[bytes]],
     concurrency: int,
     meter: Meter,
+    what: str,
 ) -> Run:
-    """A plain kubernetes_asyncio create per Failure: what a program without
-    the receiver pays."""
+    """A kubernetes_asyncio create per Failure: what a program without the
+    receiver pays."""
     bodies = failure_bodies(per_incident)
 
     def create(obj: dict[str, object]) -> Job:
@@ -246,7 +257,6 @@ async def bare_creates(
 
         return job
 
-    what = "bare creates (kubernetes_asyncio)"
     sequences = [[create(b)] for b in bodies]
     return await drive(what, sequences, concurrency, meter, through_receiver=False)
 
@@ -341,26 +351,45 @@ ROOT_FRAMES = frozenset(
 )
 
 
-def top_functions(raws: list[Path], count: int = 15) -> tuple[int, list[tuple[str, int, int]]]:
-    """From py-spy's collapsed stacks of the event loop's thread: the number
-    of samples, and (function, inclusive, self) samples of the `count`
-    functions with the most inclusive samples, root frames left out."""
+IDLE = "EpollSelector.select (selectors.py)"
+
+
+@dataclass(frozen=True)
+class Profile:
+    samples: int
+    # (function, inclusive samples, self samples), most inclusive first.
+    top: list[tuple[str, int, int]]
+    # Self samples by top-level package (asyncio: socket calls and the loop).
+    packages: list[tuple[str, int]]
+
+
+def top_functions(raws: list[Path], count: int = 15) -> Profile:
+    """From py-spy's collapsed stacks of the event loop's thread: the
+    `count` functions with the most inclusive samples, root frames left
+    out, and where the samples end by package."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     total = 0
     for raw in raws:
         for line in raw.read_text().splitlines():
             stack, _, weight = line.rpartition(" ")
-            if "BaseEventLoop.run_forever" not in stack:
-                continue  # a thread pool's worker waiting for work
+            frames = [_function(frame) for frame in stack.split(";")]
+            # A pool thread, or the loop waiting in epoll (py-spy's own idle
+            # detection does not work everywhere).
+            if "BaseEventLoop.run_forever" not in stack or frames[-1] == IDLE:
+                continue
             samples = int(weight)
             total += samples
-            frames = [_function(frame) for frame in stack.split(";")]
             for frame in set(frames):
                 inclusive[frame] += samples
             own[frames[-1]] += samples
+            packages[frames[-1].split(" (")[1].rstrip(")").split("/")[0].removesuffix(".py")] += (
+                samples
+            )
     ranked = [f for f, _ in inclusive.most_common() if f.split(" (")[0] not in ROOT_FRAMES]
-    return total, [(f, inclusive[f], own[f]) for f in ranked[:count]]
+    top = [(f, inclusive[f], own[f]) for f in ranked[:count]]
+    return Profile(total, top, packages.most_common(10))
 
 
 def _function(frame: str) -> str:
@@ -375,16 +404,19 @@ def _function(frame: str) -> str:
 
 
 def print_profile(concurrency: int, raws: list[Path], requests: int) -> None:
-    total, rows = top_functions(raws)
+    profile = top_functions(raws)
+    total = profile.samples
     print(
         f"\nreceiver event loop during the triggers, {concurrency} in flight: "
-        f"{total} samples at 200/s over {requests} requests, idle excluded"
+        f"{total} busy samples over {requests} requests (waits in epoll left out)"
     )
-    print(f"{'cumulative':>10} {'self':>6} {'ms/req':>7}  function")
-    for name, inclusive, own in rows:
-        share, own_share = inclusive / max(total, 1), own / max(total, 1)
-        per_request = inclusive / 200 / requests * 1000
-        print(f"{share:>10.1%} {own_share:>6.1%} {per_request:>7.2f}  {name}")
+    print(f"{'cumulative':>10} {'self':>6}  function")
+    for name, inclusive, own in profile.top:
+        print(f"{inclusive / max(total, 1):>10.1%} {own / max(total, 1):>6.1%}  {name}")
+    print(
+        "self samples by package: "
+        + ", ".join(f"{package} {n / max(total, 1):.0%}" for package, n in profile.packages)
+    )
 
 
 def merged(runs: list[Run]) -> Run:
@@ -411,7 +443,9 @@ class Round:
 
 @dataclass(frozen=True)
 class Setup:
+    # kubernetes_asyncio as it comes, and with the receiver's session.
     bare: async_client.CustomObjectsApi
+    direct: async_client.CustomObjectsApi
     namespaces: dict[str, str]
     url: str
     meter: Meter
@@ -426,6 +460,7 @@ async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> 
     tag = f"C{concurrency}"
     size = events // chunks
     bare: list[Run] = []
+    direct: list[Run] = []
     triggers: list[Run] = []
     profiles = []
     ceiling, meter = setup.namespaces["ceiling"], setup.meter
@@ -433,13 +468,20 @@ async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> 
     async with aiohttp.ClientSession(connector=connector) as session:
         warm = deliveries(f"PW{tag}", 50, TRIGGER)
         await webhooks(session, setup.url, warm, concurrency, "warm-up", meter)
-        warm = deliveries(f"PV{tag}", 50, TRIGGER)
-        await bare_creates(setup.bare, ceiling, warm, concurrency, meter)
+        for i, objects in enumerate((setup.bare, setup.direct)):
+            warm = deliveries(f"PV{tag}X{i}-", 50, TRIGGER)
+            await bare_creates(objects, ceiling, warm, concurrency, meter, "warm-up")
         stop = asyncio.Event()
         probing = asyncio.create_task(probe(setup.url, stop))
         for chunk in range(chunks):
             posts = deliveries(f"PB{tag}X{chunk}-", size, TRIGGER)
-            bare.append(await bare_creates(setup.bare, ceiling, posts, concurrency, meter))
+            what = "bare creates (kubernetes_asyncio)"
+            bare.append(await bare_creates(setup.bare, ceiling, posts, concurrency, meter, what))
+            posts = deliveries(f"PD{tag}X{chunk}-", size, TRIGGER)
+            what = "  same, receiver's direct session"
+            direct.append(
+                await bare_creates(setup.direct, ceiling, posts, concurrency, meter, what)
+            )
             output = (
                 setup.profile / f"triggers-{concurrency}-{chunk}.txt" if setup.profile else None
             )
@@ -454,7 +496,8 @@ async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> 
         posts = deliveries(f"PL{tag}", events // 3, LIFECYCLE)
         what = "webhooks: trigger, ack, resolve"
         lifecycle = await webhooks(session, setup.url, posts, concurrency, what, meter)
-    return Round(concurrency, [merged(bare), merged(triggers), lifecycle], health, profiles)
+    runs = [merged(bare), merged(direct), merged(triggers), lifecycle]
+    return Round(concurrency, runs, health, profiles)
 
 
 async def benchmark(
@@ -486,9 +529,13 @@ async def benchmark(
     rounds = []
     try:
         await wait_ready(url)
-        async with async_client.ApiClient(configuration) as bare:
+        async with (
+            async_client.ApiClient(configuration) as bare,
+            async_client.ApiClient(configuration) as direct,
+        ):
             setup = Setup(
                 async_client.CustomObjectsApi(bare),
+                async_client.CustomObjectsApi(direct_session(direct)),
                 namespaces,
                 url,
                 Meter(process.pid, apiserver),
@@ -509,7 +556,7 @@ async def benchmark(
             print(run.line(done.runs[0]))
     print()
     for done in rounds:
-        bare_run, triggers = done.runs[0], done.runs[1]
+        bare_run, triggers = done.runs[0], done.runs[2]
         rate_ok = triggers.rate >= 0.8 * bare_run.rate
         p99_ok = triggers.p99 <= 2 * bare_run.p99
         health = done.health
@@ -522,7 +569,7 @@ async def benchmark(
         )
     for done in rounds:
         if done.profiles:
-            print_profile(done.concurrency, done.profiles, done.runs[1].requests)
+            print_profile(done.concurrency, done.profiles, done.runs[2].requests)
 
 
 def main() -> int:
