@@ -580,7 +580,7 @@ def main() -> int:
     )
     parser.add_argument("--events", type=int, default=3000, help="webhooks per workload")
     parser.add_argument(
-        "--chunks", type=int, default=3, help="slices in which bare creates and triggers alternate"
+        "--chunks", type=int, default=6, help="slices in which bare creates and triggers alternate"
     )
     parser.add_argument(
         "--concurrency", type=int, nargs="+", default=[8, 32], help="requests in flight"
