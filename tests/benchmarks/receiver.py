@@ -101,6 +101,9 @@ class Run:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
+    def cpu_per_request(self) -> float:
+        return sum(self.cpu.values()) / self.requests
+
     def line(self, reference: Run) -> str:
         cpu = " ".join(
             f"{self.cpu[who] / self.requests * 1000:>6.2f}" if who in self.cpu else f"{'-':>6}"
@@ -439,6 +442,8 @@ class Round:
     runs: list[Run]
     health: list[float]
     profiles: list[Path]
+    # Triggers' rate over the bare creates' rate, slice by slice.
+    paired: list[float]
 
 
 @dataclass(frozen=True)
@@ -497,7 +502,8 @@ async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> 
         what = "webhooks: trigger, ack, resolve"
         lifecycle = await webhooks(session, setup.url, posts, concurrency, what, meter)
     runs = [merged(bare), merged(direct), merged(triggers), lifecycle]
-    return Round(concurrency, runs, health, profiles)
+    paired = [t.rate / b.rate for b, t in zip(bare, triggers, strict=True)]
+    return Round(concurrency, runs, health, profiles, paired)
 
 
 async def benchmark(
@@ -562,11 +568,20 @@ async def benchmark(
         health = done.health
         print(
             f"{done.concurrency:>3} in flight: triggers at {triggers.rate / bare_run.rate:.0%} "
-            f"of the bare rate ({'meets' if rate_ok else 'misses'} >= 80 %), p99 "
+            f"of the bare rate ({'meets' if rate_ok else 'misses'} >= 80 %; "
+            f"slice by slice {min(done.paired):.0%}..{max(done.paired):.0%}, "
+            f"median {statistics.median(done.paired):.0%}), p99 "
             f"{triggers.p99 / bare_run.p99:.2f}x ({'meets' if p99_ok else 'misses'} <= 2x); "
             f"/healthz meanwhile p50 {statistics.median(health) * 1000:.1f} ms, "
             f"p99 {health[int(len(health) * 0.99)] * 1000:.1f} ms"
         )
+        if "apiserver" in triggers.cpu:
+            # With the CPUs saturated, rates go as the inverse of these.
+            bare_cpu, path_cpu = bare_run.cpu_per_request(), triggers.cpu_per_request()
+            print(
+                f"    CPU per request, all processes: bare {bare_cpu * 1000:.2f} ms, triggers "
+                f"{path_cpu * 1000:.2f} ms: {bare_cpu / path_cpu:.0%} on saturated CPUs"
+            )
     for done in rounds:
         if done.profiles:
             print_profile(done.concurrency, done.profiles, done.runs[2].requests)
