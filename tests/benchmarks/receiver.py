@@ -6,6 +6,7 @@ in one run.
     .venv/bin/python -m tests.benchmarks.receiver                 # local control plane
     .venv/bin/python -m tests.benchmarks.receiver --events 5000 --concurrency 8 64
     .venv/bin/python -m tests.benchmarks.receiver --profile DIR   # where the receiver's CPU goes
+    .venv/bin/python -m tests.benchmarks.receiver --library-session  # and the receiver before
     .venv/bin/python -m tests.benchmarks.receiver --kubeconfig ~/.kube/config
 
 The receiver runs as its own process (as in the pod); the load comes from
@@ -18,10 +19,13 @@ this one over HTTP. Per concurrency:
 - the same through an ApiClient given the receiver's session
   (`k8s.client.direct`): what the receiver's own client costs;
 - triggers: one incident.triggered per new incident, each creating a Failure;
+- with --library-session, the same through a second receiver whose client
+  keeps kubernetes_asyncio's own session (what the receiver was before it
+  stopped the per-request environment lookups);
 - lifecycle: trigger, acknowledge and resolve per incident, in order; the
   acknowledge reads and writes nothing new, the resolve is a read-modify-write.
 
-The first three alternate in slices (--chunks) so that each sees the same
+All but the lifecycle alternate in slices (--chunks) so that each sees the same
 machine: on a shared one, the load of others drifts within minutes.
 
 The ratio columns compare each row with the bare creates at the same
@@ -264,15 +268,24 @@ async def bare_creates(
     return await drive(what, sequences, concurrency, meter, through_receiver=False)
 
 
+# `kubedora` whose API client keeps kubernetes_asyncio's own session (the
+# receiver before k8s.client.direct), for a comparison in the same run.
+LIBRARY_SESSION = (
+    "import sys; import kubedora.k8s.client as c; c.direct = lambda api: api; "
+    "from kubedora.cli import main; sys.exit(main())"
+)
+
+
 def start_receiver(
-    kubeconfig: Path, namespace: str, log: Path
+    kubeconfig: Path, namespace: str, log: Path, *, library_session: bool = False
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     environ = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    command = [sys.executable, "-c", LIBRARY_SESSION] if library_session else [KUBEDORA]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [
-                KUBEDORA,
+                *command,
                 "receiver",
                 "--namespace",
                 namespace,
@@ -456,6 +469,8 @@ class Setup:
     meter: Meter
     # Where py-spy's stacks go (None: no profile).
     profile: Path | None
+    # The URL and meter of a receiver on the library's session, if any.
+    library: tuple[str, Meter] | None
 
 
 async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> Round:
@@ -467,12 +482,16 @@ async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> 
     bare: list[Run] = []
     direct: list[Run] = []
     triggers: list[Run] = []
+    before: list[Run] = []
     profiles = []
     ceiling, meter = setup.namespaces["ceiling"], setup.meter
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
         warm = deliveries(f"PW{tag}", 50, TRIGGER)
         await webhooks(session, setup.url, warm, concurrency, "warm-up", meter)
+        if setup.library:
+            warm = deliveries(f"PU{tag}", 50, TRIGGER)
+            await webhooks(session, setup.library[0], warm, concurrency, "warm-up", meter)
         for i, objects in enumerate((setup.bare, setup.direct)):
             warm = deliveries(f"PV{tag}X{i}-", 50, TRIGGER)
             await bare_creates(objects, ceiling, warm, concurrency, meter, "warm-up")
@@ -496,12 +515,19 @@ async def round_at(setup: Setup, concurrency: int, events: int, chunks: int) -> 
                 triggers.append(await webhooks(session, setup.url, posts, concurrency, what, meter))
             if output is not None:
                 profiles.append(output)
+            if setup.library:
+                url, library_meter = setup.library
+                posts = deliveries(f"PK{tag}X{chunk}-", size, TRIGGER)
+                what = "  same, library's session (before)"
+                before.append(await webhooks(session, url, posts, concurrency, what, library_meter))
         stop.set()
         health = sorted(await probing)
         posts = deliveries(f"PL{tag}", events // 3, LIFECYCLE)
         what = "webhooks: trigger, ack, resolve"
         lifecycle = await webhooks(session, setup.url, posts, concurrency, what, meter)
-    runs = [merged(bare), merged(direct), merged(triggers), lifecycle]
+    runs = [merged(bare), merged(direct), merged(triggers)]
+    runs += [merged(before)] if before else []
+    runs.append(lifecycle)
     paired = [t.rate / b.rate for b, t in zip(bare, triggers, strict=True)]
     return Round(concurrency, runs, health, profiles, paired)
 
@@ -514,6 +540,7 @@ async def benchmark(
     concurrencies: list[int],
     workdir: Path,
     profile: Path | None,
+    library_session: bool,
 ) -> None:
     api = new_client(kubeconfig)
     apply_crds(api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))
@@ -532,9 +559,20 @@ async def benchmark(
 
     process, port = start_receiver(kubeconfig, namespaces["webhooks"], workdir / "receiver.log")
     url = f"http://127.0.0.1:{port}"
+    processes = [process]
+    library = None
+    if library_session:
+        other, other_port = start_receiver(
+            kubeconfig, namespaces["webhooks"], workdir / "library.log", library_session=True
+        )
+        processes.append(other)
+        library = (f"http://127.0.0.1:{other_port}", Meter(other.pid, apiserver))
+    load_before = os.getloadavg()[0]
     rounds = []
     try:
         await wait_ready(url)
+        if library:
+            await wait_ready(library[0])
         async with (
             async_client.ApiClient(configuration) as bare,
             async_client.ApiClient(configuration) as direct,
@@ -546,16 +584,25 @@ async def benchmark(
                 url,
                 Meter(process.pid, apiserver),
                 profile,
+                library,
             )
             for concurrency in concurrencies:
                 rounds.append(await round_at(setup, concurrency, events, chunks))
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+        for running in processes:
+            running.send_signal(signal.SIGTERM)
+        for running in processes:
+            running.wait(timeout=20)
     close_client(api)
 
-    print(f"\n{events} events per workload, bare and triggers alternating in {chunks} slices")
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+    cpus, load_after = os.cpu_count() or 1, os.getloadavg()[0]
+    print(f"\n{events} events per workload, alternating in {chunks} slices")
+    print(f"{cpus} CPUs, load average {load_before:.1f} at the start, {load_after:.1f} at the end")
+    if max(load_before, load_after) > cpus:
+        print(
+            "others share these CPUs: the rates measure them as much as us; read the CPU "
+            "columns, and the two reference rows (same work) for how far rates wander"
+        )
     print(HEADER)
     for done in rounds:
         for run in done.runs:
@@ -607,6 +654,11 @@ def main() -> int:
         help="sample the receiver with py-spy (pip install py-spy), keep the raw stacks in DIR",
     )
     parser.add_argument(
+        "--library-session",
+        action="store_true",
+        help="also run triggers through a receiver on kubernetes_asyncio's own session (before)",
+    )
+    parser.add_argument(
         "--kubeconfig", type=Path, help="an existing cluster (default: start a local control plane)"
     )
     args = parser.parse_args()
@@ -630,6 +682,7 @@ def main() -> int:
                     args.concurrency,
                     workdir,
                     args.profile,
+                    args.library_session,
                 )
             )
         finally:
