@@ -178,6 +178,7 @@ def run_operator(args: argparse.Namespace) -> int:
                     namespaces=None if args.all_namespaces else namespaces,
                     home_namespace=home_namespace(args),
                     http_address=args.http_address,
+                    peering=not standalone,
                 )
             ),
         )

@@ -67,6 +67,10 @@ class OperatorConfig(_FromEnvironment):
     monitor_tags_retry_seconds: float = Field(default=30.0, gt=0.0)
     # The namespaces served, as the command line says; None: every namespace.
     namespaces: list[str] | None = None
+    # Whether replicas elect the active one through kopf's peering, as the
+    # command line says; such a replica starts as a standby (kopf pauses it
+    # until the peering says otherwise), a standalone one is active at once.
+    peering: bool = False
     # The git cache for lead time (an emptyDir in the pod): where, how big,
     # how many git processes at once, and how long one may take.
     git_cache_dir: str = Field(

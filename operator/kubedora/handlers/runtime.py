@@ -313,6 +313,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         lambda: [state for caches in states for state in caches.informer_states()],
         worker_limit=config.worker_limit,
         rows_per_dimension=config.metrics_rows_per_dimension,
+        peering=config.peering,
     )
     # Every writer outside kopf's handlers waits on this: a standby writes nothing.
     active = telemetry.peering.wait_active

@@ -204,14 +204,18 @@ class DoraCollector(Collector):
 
 class PeeringState(logging.Handler):
     """Whether kopf lets this replica work, from kopf's own peering messages
-    (kopf exposes no API for it). Standalone replicas are always active."""
+    (kopf exposes no API for it). Standalone replicas are always active. With
+    peering, kopf starts paused and says nothing until it resumes ("Resuming
+    operations"), so a replica that finds a live peer of higher priority
+    never logs "Pausing": it starts as a standby here too."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, active: bool = True) -> None:
         super().__init__(level=logging.INFO)
-        self.active = True
+        self.active = active
         self.changed_at = time.time()
         self._became_active = asyncio.Event()
-        self._became_active.set()
+        if active:
+            self._became_active.set()
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -340,6 +344,7 @@ class Telemetry:
         *,
         worker_limit: int,
         rows_per_dimension: int = ROWS_PER_DIMENSION,
+        peering: bool = False,
     ) -> Telemetry:
         registry = CollectorRegistry()
         write_errors = Counter(
@@ -348,9 +353,9 @@ class Telemetry:
             registry=registry,
         )
         boards = Boards(write_errors=write_errors)
-        peering = PeeringState()
+        peering_state = PeeringState(active=not peering)
         registry.register(DoraCollector(boards, rows_per_dimension))
-        registry.register(HealthCollector(peering, informers))
+        registry.register(HealthCollector(peering_state, informers))
         limit = Gauge(
             "kubedora_operator_worker_limit",
             "Status writes in flight at most (KUBEDORA_WORKER_LIMIT).",
@@ -360,7 +365,7 @@ class Telemetry:
         telemetry = cls(
             registry=registry,
             boards=boards,
-            peering=peering,
+            peering=peering_state,
             reconciles=Counter(
                 "kubedora_operator_reconciles",
                 "Status writes (with their Events) for Failures and Deployments, by kind.",

@@ -148,3 +148,21 @@ async def test_writers_wait_while_the_replica_is_a_standby() -> None:
     pause.msg = "Resuming operations after the pause."
     state.emit(pause)
     await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_replica_with_peering_starts_as_a_standby_until_kopf_resumes() -> None:
+    import asyncio
+    import logging
+
+    # kopf starts a peering replica paused and logs nothing while a peer of
+    # higher priority is alive; it says "Resuming" once it may work.
+    state = PeeringState(active=False)
+    waiting = asyncio.create_task(state.wait_active())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    assert state.active is False
+    resume = logging.LogRecord(
+        "kopf", logging.INFO, "", 0, "Resuming operations after the pause.", (), None
+    )
+    state.emit(resume)
+    await asyncio.wait_for(waiting, 1)
