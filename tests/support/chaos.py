@@ -54,7 +54,7 @@ class ReceiverProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         self.starts += 1
-        log = self.workdir / f"receiver-{self.starts}.log"
+        log = self.workdir / f"receiver-{self.namespace}-{self.starts}.log"
         command = [KUBEDORA, "receiver", "--namespace", self.namespace, "--port", str(self.port)]
         with log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -145,8 +145,12 @@ class Stack:
             *args,
             env={
                 "KUBEDORA_PAGERDUTY_REST": "false",
-                # The shortest kopf allows: the survivor takes over sooner.
-                "KUBEDORA_PEERING_LIFETIME_SECONDS": "5",
+                # The survivor takes over 10 s after the last keep-alive of the
+                # one killed. kopf renews 5-9 s before expiry; at 5 s (the
+                # least allowed) it renews every second, and a keep-alive held
+                # up by a busy API server let the standby resume next to a
+                # live active replica.
+                "KUBEDORA_PEERING_LIFETIME_SECONDS": "10",
             },
         )
         self.operators.append(running)
