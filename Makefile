@@ -10,7 +10,7 @@ DEV_KUBECONFIG := .cache/dev/kubeconfig
 PYTEST_ARGS ?=
 PY_SOURCES := operator tests hack
 
-.PHONY: help install debian-deps screenshot controlplane test unit lint fmt typecheck check crds openapi run cluster-up cluster-down deploy image e2e-kind
+.PHONY: help install debian-deps screenshot controlplane test unit lint fmt typecheck check crds openapi run cluster-up cluster-down deploy image e2e-kind chaos soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,14 @@ test: install ## run the whole test suite against a real control plane
 unit: $(INSTALLED) ## the tests that need no API server and no Go toolchain (seconds)
 	bash hack/debian-deps.sh git
 	$(VENV)/bin/pytest tests/unit -q $(PYTEST_ARGS)
+
+CHAOS_ARGS ?=
+chaos: install ## kill -9, outage and duplicate scenarios under load, longer than the suite's; prints a table
+	$(PY) -m tests.benchmarks.chaos $(CHAOS_ARGS)
+
+SOAK_ARGS ?=
+soak: install ## an hour at 20 incidents/s: RSS and open fds of receiver and operator, slope per hour
+	$(PY) -m tests.benchmarks.soak $(SOAK_ARGS)
 
 lint: $(INSTALLED) ## ruff, formatting and import layers
 	$(VENV)/bin/ruff check $(PY_SOURCES)
