@@ -27,6 +27,7 @@ from pathlib import Path
 from tests.benchmarks.memory import Run, create_all
 from tests.support import controlplane
 from tests.support.kube import apply_crds, poll
+from tests.support.operator import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = 15
@@ -69,14 +70,20 @@ def profile(run: Run, namespace: str, source: Path, n: int) -> list[str]:
         "KUBEDORA_GIT_CACHE_DIR": str(run.workdir / "git-cache"),
     }
     command = [sys.executable, "-c", BOOTSTRAP, "operator", "-n", namespace, "--standalone",
-               "--http-address", "127.0.0.1:0"]  # fmt: skip
+               "--http-address", f"127.0.0.1:{free_port()}"]  # fmt: skip
     log = (run.workdir / f"heap-{source.parent.name}.log").open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     before = run.status_writes()
+
+    def alive() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"the operator exited with {process.returncode}: see {log.name}")
+        return True
+
     try:
-        poll(lambda: run.counted(namespace, n), timeout=7200, interval=1.0,
+        poll(lambda: alive() and run.counted(namespace, n), timeout=7200, interval=1.0,
              what="the scoreboard to count everything")  # fmt: skip
-        poll(lambda: run.settled(before + 2 * n), timeout=7200, interval=1.0,
+        poll(lambda: alive() and run.settled(before + 2 * n), timeout=7200, interval=1.0,
              what="the status writes to stop")  # fmt: skip
         process.send_signal(signal.SIGUSR2)
         poll(report.exists, timeout=600, what="the heap report")

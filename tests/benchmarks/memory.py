@@ -196,15 +196,21 @@ class Run:
         launched = time.monotonic()
         operator = self.operator(namespace, f"{what.split()[0]}.log")
         sampler = Sampler(operator.process.pid)
+
+        def alive() -> bool:
+            if operator.process.poll() is not None:
+                raise RuntimeError(f"the operator exited: {operator.log()[-2000:]}")
+            return True
+
         try:
-            poll(lambda: self.counted(namespace, self.n), timeout=7200, interval=1.0,
+            poll(lambda: alive() and self.counted(namespace, self.n), timeout=7200, interval=1.0,
                  what="the scoreboard to count everything")  # fmt: skip
             board_seconds = time.monotonic() - launched
             status_seconds = None
             if expected_writes:
                 # Deployments get a second write of their own: their history
                 # (handlers/history.py). Done when the writes stop growing.
-                poll(lambda: self.settled(before + expected_writes), timeout=7200,
+                poll(lambda: alive() and self.settled(before + expected_writes), timeout=7200,
                      interval=1.0, what="every status")  # fmt: skip
                 status_seconds = self._settled_at - launched
             else:
