@@ -113,3 +113,34 @@ async def test_an_error_answer_to_a_list_is_an_error_not_an_empty_list(
         await missing._list()
     assert refused.value.status == 404
     assert list(index["s0"]) == ["d0"]
+
+
+@pytest.mark.usefixtures("crds")
+async def test_a_failed_page_is_asked_again_without_starting_the_list_over(
+    api: client.ApiClient,
+    custom_objects: sync_client.CustomObjectsApi,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(informer_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(informer_module, "RETRY_SECONDS", 0.01)
+    for i in range(5):
+        create(custom_objects, namespace, "Deployment", f"d{i}", deployment(f"s{i}", ago(days=1)))
+    index: KeyedIndex[str, str] = KeyedIndex(by_service)
+    cache = Informer(api, DEPLOYMENTS, [index], namespace=namespace)
+    asked: list[bool] = []  # per request: whether it carried a continue token
+    real_get = cache._get
+
+    async def busy_once(query: list[tuple[str, str]], timeout: float | None) -> Any:
+        continued = any(key == "continue" for key, _ in query)
+        asked.append(continued)
+        # The second page fails once, as a busy API server answers 504.
+        if continued and asked.count(True) == 1:
+            raise ApiException(status=504, reason="Timeout")
+        return await real_get(query, timeout)
+
+    monkeypatch.setattr(cache, "_get", busy_once)
+    await cache._list()
+    assert sorted(index) == ["s0", "s1", "s2", "s3", "s4"]
+    # One first page, the second page twice, then the third: no new start.
+    assert asked == [False, True, True, True]

@@ -133,6 +133,14 @@ class StatusController:
         self._queue.add(uid)
         return True
 
+    def waiting_in(self, kind: str, namespace: str | None) -> int:
+        """Objects of one kind (in one namespace; None: all) still waiting."""
+        return sum(
+            1
+            for work in self._pending.values()
+            if work.resource.kind == kind and namespace in (None, work.namespace)
+        )
+
     def forget(self, uid: str) -> None:
         self._pending.pop(uid, None)
 
@@ -229,11 +237,11 @@ class Feed:
     ) -> None:
         self._controller, self._resource, self._planner = controller, resource, planner
         self._namespace = namespace
-        self._listed = self._to_write = 0
+        self._listed = 0
 
     def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
         try:
-            needs = self._controller.plan(self._resource, self._planner, uid, body)
+            self._controller.plan(self._resource, self._planner, uid, body)
         except ValidationError as error:
             # A status someone else wrote badly: raising would stop the
             # informer (and the scoreboard) for every object.
@@ -242,10 +250,8 @@ class Feed:
                         self._resource.kind, meta.get("namespace"), meta.get("name"),
                         error)  # fmt: skip
             self._controller.forget(uid)
-            needs = False
         if listed:
             self._listed += 1
-            self._to_write += needs
 
     def delete(self, uid: str, body: Body) -> None:
         self._controller.forget(uid)
@@ -253,9 +259,10 @@ class Feed:
     def retain(self, uids: Collection[str]) -> None:
         self._controller.retain(self._resource.kind, self._namespace, uids)
         if self._listed:
+            waiting = self._controller.waiting_in(self._resource.kind, self._namespace)
             log.info("%s listed: %d, of which %d need their status written",
-                     self._resource.plural, self._listed, self._to_write)  # fmt: skip
-        self._listed = self._to_write = 0
+                     self._resource.plural, len(uids), waiting)  # fmt: skip
+        self._listed = 0
 
 
 def failure_planner(

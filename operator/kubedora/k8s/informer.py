@@ -20,7 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from kubedora.k8s.errors import API_ERRORS
+from kubedora.k8s.errors import API_ERRORS, UNAVAILABLE_STATUSES
 from kubedora.models import Resource
 
 K = TypeVar("K")
@@ -31,6 +31,7 @@ log = logging.getLogger("kubedora.informer")
 PAGE_SIZE = 500
 WATCH_SECONDS = 300
 RETRY_SECONDS = 2.0
+PAGE_ATTEMPTS = 5
 
 
 class Consumer(Protocol):
@@ -120,11 +121,7 @@ class Informer:
         token = ""
         while True:
             query = [("limit", str(PAGE_SIZE))] + ([("continue", token)] if token else [])
-            response = await self._get(query, 60)
-            try:
-                page = json.loads(await response.read())
-            finally:
-                response.release()
+            page = await self._page(query)
             # Only the first listing is "listed": after a relist, what is new
             # appeared while we were not watching, and counts as a change.
             first = not self.synced.is_set()
@@ -140,6 +137,34 @@ class Informer:
             consumer.retain(seen)
         version: str = page["metadata"]["resourceVersion"]
         return version
+
+    async def _page(self, query: list[tuple[str, str]]) -> Any:
+        """One page of the list. A page that fails is asked again (its
+        continue token holds for minutes): starting the whole list over
+        after every 504 of a busy API server would never finish 100,000
+        objects. An expired token (410) lists again from the start."""
+        for attempt in range(PAGE_ATTEMPTS):
+            try:
+                response = await self._get(query, 60)
+                try:
+                    return json.loads(await response.read())
+                finally:
+                    response.release()
+            except ApiException as error:
+                if error.status == 410:
+                    raise Gone from error
+                # 403, 404: asking again soon cannot help.
+                if error.status not in UNAVAILABLE_STATUSES or attempt + 1 == PAGE_ATTEMPTS:
+                    raise
+                problem = f"{error.status} {error.reason}"
+            except API_ERRORS as error:
+                if attempt + 1 == PAGE_ATTEMPTS:
+                    raise
+                problem = repr(error)
+            log.warning("%s: a page of the list failed (%s); asking again in %ss",
+                        self.resource.plural, problem[:200], RETRY_SECONDS)  # fmt: skip
+            await asyncio.sleep(RETRY_SECONDS)
+        raise AssertionError("unreachable")
 
     async def _watch(self, version: str) -> str:
         query = [
