@@ -63,7 +63,12 @@ def test_serves_logs_json_and_counts(
     json_headers = {"Content-Type": "application/json"}
     try:
         poll(lambda: reachable(port), timeout=30, what="the receiver to listen")
-        assert http_request(port, "GET", "/readyz").status == 200
+        # Ready once its credentials are listed, as a readiness probe would wait.
+        poll(
+            lambda: http_request(port, "GET", "/readyz").status == 200,
+            timeout=30,
+            what="the receiver to be ready",
+        )
         accepted = http_request(
             port, "POST", WEBHOOK, body, {**json_headers, "DD-API-KEY": API_KEY}
         )
