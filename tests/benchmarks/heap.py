@@ -69,8 +69,9 @@ def profile(run: Run, namespace: str, source: Path, n: int) -> list[str]:
         "HEAP_TOP": str(TOP),
         "KUBEDORA_GIT_CACHE_DIR": str(run.workdir / "git-cache"),
     }
+    http_address = f"127.0.0.1:{free_port()}"
     command = [sys.executable, "-c", BOOTSTRAP, "operator", "-n", namespace, "--standalone",
-               "--http-address", f"127.0.0.1:{free_port()}"]  # fmt: skip
+               "--http-address", http_address]  # fmt: skip
     log = (run.workdir / f"heap-{source.parent.name}.log").open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     before = run.status_writes()
@@ -83,8 +84,8 @@ def profile(run: Run, namespace: str, source: Path, n: int) -> list[str]:
     try:
         poll(lambda: alive() and run.counted(namespace, n), timeout=7200, interval=1.0,
              what="the scoreboard to count everything")  # fmt: skip
-        poll(lambda: alive() and run.settled(before + 2 * n), timeout=7200, interval=1.0,
-             what="the status writes to stop")  # fmt: skip
+        poll(lambda: alive() and run.settled(before + 3 * n, f"http://{http_address}"),
+             timeout=7200, interval=1.0, what="the status writes to stop")  # fmt: skip
         process.send_signal(signal.SIGUSR2)
         poll(report.exists, timeout=600, what="the heap report")
         lines = report.read_text().splitlines()

@@ -2,6 +2,7 @@
 on the local control plane, first pass and restart.
 
     .venv/bin/python -m tests.benchmarks.memory --objects 100000
+    .venv/bin/python -m tests.benchmarks.memory --objects 100000 --snapshot DIR  # again: no creates
     .venv/bin/python -m tests.benchmarks.recompute --cluster 100000   # the same
 
 Phases, each with its own `kubedora operator --namespace NS --standalone` at
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
 import tempfile
 import threading
@@ -46,11 +48,12 @@ from tests.benchmarks.recompute import deployment_spec, facts_held_mib, failure_
 from tests.benchmarks.status_rate import IN_FLIGHT, ceiling, in_flight
 from tests.support import controlplane
 from tests.support.kube import apply_crds, new_client, poll, unique_name
-from tests.support.operator import OperatorProcess, start_operator
+from tests.support.operator import OperatorProcess, metric, start_operator
 from tests.support.writes import api_server_writes
 
 ROOT = Path(__file__).resolve().parents[2]
 QUIET_SECONDS = 30.0
+WAITING = "kubedora_operator_status_waiting"
 PLURALS = ("failures", "deployments")
 
 
@@ -175,15 +178,18 @@ class Run:
     _last: tuple[int, float] = (-1, 0.0)
     _settled_at: float = 0.0
 
-    def settled(self, at_least: int) -> bool:
-        """True once the status writes reached `at_least` and then did not
-        grow for 3 s; _settled_at is when they last grew."""
+    def settled(self, at_least: int, http_url: str) -> bool:
+        """True once the status writes reached `at_least`, the operator has
+        none waiting, and the writes did not grow for 3 s (the history's
+        come after); _settled_at is when they last grew."""
         writes, now = self.status_writes(), time.monotonic()
         if writes != self._last[0]:
             self._last = (writes, now)
             return False
         self._settled_at = self._last[1]
-        return writes >= at_least and now - self._last[1] >= 3.0
+        if writes < at_least or now - self._last[1] < 3.0:
+            return False
+        return metric(http_url, WAITING) == 0
 
     def operator(self, namespace: str, log: str) -> OperatorProcess:
         return start_operator(
@@ -209,9 +215,9 @@ class Run:
             status_seconds = None
             if expected_writes:
                 # Deployments get a second write of their own: their history
-                # (handlers/history.py). Done when the writes stop growing.
-                poll(lambda: alive() and self.settled(before + expected_writes), timeout=7200,
-                     interval=1.0, what="every status")  # fmt: skip
+                # (handlers/history.py).
+                poll(lambda: alive() and self.settled(before + expected_writes, operator.http_url),
+                     timeout=7200, interval=1.0, what="every status")  # fmt: skip
                 status_seconds = self._settled_at - launched
             else:
                 listed = [f"{plural} listed: {self.n}, of which" for plural in PLURALS]
@@ -276,22 +282,45 @@ async def create_all(kubeconfig: Path, namespace: str, n: int) -> float:
         await api.close()
 
 
-def benchmark(n: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="kubedora-memory-"))
+def prepared(work: Path, n: int, snapshot: Path | None) -> tuple[controlplane.ControlPlane, str]:
+    """A control plane holding N + N objects with no status, and their
+    namespace. With a snapshot directory, its copy of etcd's data is used
+    when there is one (creating 200,000 objects takes many minutes), and
+    made when there is not."""
+    if snapshot is not None and (snapshot / "namespace").exists():
+        shutil.copytree(snapshot / "data", work / "data")
+        plane = controlplane.start(work, keep_data=True)
+        namespace = (snapshot / "namespace").read_text()
+        print(f"{2 * n} objects from the snapshot in {snapshot}", flush=True)
+        return plane, namespace
     plane = controlplane.start(work)
+    api = new_client(plane.kubeconfig)
+    apply_crds(api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))
+    namespace = Run(plane, work, n).namespace("objects")
+    seconds = asyncio.run(create_all(plane.kubeconfig, namespace, n))
+    print(f"created {2 * n} objects in {seconds:.0f}s ({2 * n / seconds:.0f}/s)", flush=True)
+    if snapshot is None:
+        return plane, namespace
+    plane.stop()
+    shutil.copytree(work / "data", snapshot / "data")
+    (snapshot / "namespace").write_text(namespace)
+    return controlplane.start(work, keep_data=True), namespace
+
+
+def benchmark(n: int, snapshot: Path | None = None) -> None:
+    work = Path(tempfile.mkdtemp(prefix="kubedora-memory-"))
+    plane, namespace = prepared(work, n, snapshot)
     try:
         run = Run(plane, work, n)
-        apply_crds(run.sync_api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))
         floor = run.floor()
-        namespace = run.namespace("objects")
-        seconds = asyncio.run(create_all(plane.kubeconfig, namespace, n))
-        print(f"created {2 * n} objects in {seconds:.0f}s ({2 * n / seconds:.0f}/s)", flush=True)
         run.board(namespace)
-        first = run.phase("first pass (no status yet)", namespace, expected_writes=2 * n)
+        # A status per object, and a Deployment's history: 3 writes per pair.
+        first = run.phase("first pass (no status yet)", namespace, expected_writes=3 * n)
         bare = asyncio.run(bare_rate(plane.kubeconfig, run, 2000))
         restart = run.phase("restart (statuses current)", namespace, expected_writes=0)
     finally:
         plane.stop()
+        shutil.rmtree(work, ignore_errors=True)
     print()
     print(f"operator over {n} Failures + {n} Deployments (MiB; targets: peak <= 600, quiet <= 400)")
     print(f"{'phase':<34} {'peak':>8} {'quiet':>8} {'board':>9} {'statuses':>9} {'writes':>9}")
@@ -310,8 +339,14 @@ def benchmark(n: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=100_000, help="N of each kind")
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="DIR",
+        help="keep the created objects' etcd data in DIR and start from it on the next run",
+    )
     args = parser.parse_args()
-    benchmark(args.objects)
+    benchmark(args.objects, args.snapshot)
 
 
 if __name__ == "__main__":

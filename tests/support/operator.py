@@ -31,8 +31,22 @@ class OperatorProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def metric(self, sample: str) -> float:
+        return metric(self.http_url, sample)
+
     def stop(self, timeout: float = 20.0) -> None:
         terminate(self.process, timeout)
+
+
+def metric(http_url: str, sample: str) -> float:
+    """One sample of an operator's /metrics, named with its labels as
+    exposed (`name{label="value"}`); 0 when absent."""
+    with urllib.request.urlopen(f"{http_url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    for line in text.splitlines():
+        if line.startswith(f"{sample} "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def start_operator(

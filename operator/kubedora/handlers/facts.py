@@ -8,6 +8,7 @@ derives its status, so a recompute never waits for a status write."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,9 +41,9 @@ def failure_fact(body: Mapping[str, Any]) -> FailureFact | None:
     where = where_failure_counts(spec, status.attribution)
     return FailureFact(
         source=spec.source,
-        services=where.services,
-        team=where.team,
-        env=where.env,
+        services=tuple(sys.intern(service) for service in where.services),
+        team=_shared(where.team),
+        env=_shared(where.env),
         started_at=spec.started_at,
         restored_at=restore.restored_at,
         ttr_seconds=restore.ttr_seconds,
@@ -58,14 +59,14 @@ def deployment_fact(body: Mapping[str, Any]) -> DeploymentFact | None:
     annotations = (body.get("metadata") or {}).get("annotations") or {}
     git = spec.git
     return DeploymentFact(
-        service=spec.service,
-        team=spec.team or status.team,
-        env=spec.env,
+        service=sys.intern(spec.service),
+        team=_shared(spec.team or status.team),
+        env=_shared(spec.env),
         finished_at=spec.finished_at,
         name=(body.get("metadata") or {}).get("name") or "",
         version=spec.version,
         commit=git.commit_sha.lower() if git and git.commit_sha else None,
-        repository=git.repository_url if git else None,
+        repository=_shared(git.repository_url) if git else None,
         custom_tags=tuple(spec.custom_tags),
         outcome_failed=spec.outcome == DeploymentOutcome.FAILED,
         marked=spec.change_failure,
@@ -76,9 +77,15 @@ def deployment_fact(body: Mapping[str, Any]) -> DeploymentFact | None:
     )
 
 
+def _shared(value: str | None) -> str | None:
+    """One copy of a value many objects repeat (a team, an env), not one
+    per object: with 100,000 objects, copies add up."""
+    return None if value is None else sys.intern(value)
+
+
 def _namespace_of(body: Mapping[str, Any]) -> str | None:
-    namespace: str | None = (body.get("metadata") or {}).get("namespace")
-    return namespace
+    namespace = (body.get("metadata") or {}).get("namespace")
+    return _shared(namespace) if isinstance(namespace, str) else None
 
 
 def failure_by_namespace(body: Mapping[str, Any]) -> dict[str, FailureFact] | None:
@@ -86,9 +93,12 @@ def failure_by_namespace(body: Mapping[str, Any]) -> dict[str, FailureFact] | No
     return None if namespace is None or fact is None else {namespace: fact}
 
 
-def deployment_by_namespace(body: Mapping[str, Any]) -> dict[str, DeploymentFact] | None:
-    namespace, fact = _namespace_of(body), deployment_fact(body)
-    return None if namespace is None or fact is None else {namespace: fact}
+def deployment_in_namespace(
+    body: Mapping[str, Any], fact: DeploymentFact
+) -> dict[str, DeploymentFact] | None:
+    """A deployment's fact under its namespace (for the scoreboard)."""
+    namespace = _namespace_of(body)
+    return None if namespace is None else {namespace: fact}
 
 
 Group = tuple[str, str, str | None]
@@ -100,23 +110,33 @@ LEAD_TIME_CONDITION = "LeadTimeUnavailable"
 @dataclass(frozen=True, slots=True)
 class Member:
     """A deployment of one service and env, with what its status records now
-    of history (canonical JSON, to compare with what it should record)."""
+    of history and its conditions (a merge patch replaces the whole list, so
+    writing one condition takes all of them).
+
+    Both are held compactly, for every Deployment: the record as a digest,
+    only ever compared within this process, and the conditions as JSON,
+    decoded only for a write."""
 
     fact: DeploymentFact
-    recorded: str
-    conditions: tuple[Mapping[str, Any], ...]
+    recorded: int
+    conditions_json: str
+
+    @property
+    def conditions(self) -> list[dict[str, Any]]:
+        conditions: list[dict[str, Any]] = json.loads(self.conditions_json)
+        return conditions
 
 
-def recorded_history(status: Mapping[str, Any]) -> str:
-    """The history part of a status, canonical: no nulls, conditions by
-    type, status, reason and message only."""
+def recorded_history(status: Mapping[str, Any]) -> int:
+    """A digest of the history part of a status, canonical: no nulls,
+    conditions by type, status, reason and message only."""
     kept: dict[str, Any] = {key: status.get(key) for key in HISTORY_FIELDS}
     condition = next(
         (c for c in status.get("conditions") or () if c.get("type") == LEAD_TIME_CONDITION), None
     )
     if condition is not None:
         kept["condition"] = {k: condition.get(k) for k in ("status", "reason", "message")}
-    return json.dumps(_without_nulls(kept), sort_keys=True)
+    return hash(json.dumps(_without_nulls(kept), sort_keys=True))
 
 
 def _without_nulls(value: Any) -> Any:
@@ -125,15 +145,18 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def deployment_by_group(body: Mapping[str, Any]) -> dict[Group, Member] | None:
-    namespace, fact = _namespace_of(body), deployment_fact(body)
-    if namespace is None or fact is None:
+def deployment_in_group(
+    body: Mapping[str, Any], fact: DeploymentFact
+) -> dict[Group, Member] | None:
+    """A deployment under its namespace, service and env (for its history)."""
+    namespace = _namespace_of(body)
+    if namespace is None:
         return None
     status = body.get("status") or {}
     return {
         (namespace, fact.service, fact.env): Member(
             fact=fact,
             recorded=recorded_history(status),
-            conditions=tuple(status.get("conditions") or ()),
+            conditions_json=json.dumps(status.get("conditions") or [], separators=(",", ":")),
         )
     }

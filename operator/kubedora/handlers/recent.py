@@ -1,7 +1,7 @@
 """What the dashboard page lists besides the scoreboards: each namespace's
-open failures and its deployments, kept small and in memory by the same
-informers that feed the facts, so a page view lists nothing from the API
-server but the DoraSources."""
+open failures (kept by the same informers that feed the facts) and its
+newest deployments (read from the scoreboard's facts), so a page view lists
+nothing from the API server but the DoraSources."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from kubedora.matching import where_failure_counts
-from kubedora.metrics import restore_from
-from kubedora.models import DeploymentSpec, FailureSpec, FailureStatus
+from kubedora.metrics import DeploymentFact, restore_from
+from kubedora.models import FailureSpec, FailureStatus
 from kubedora.web.page import OpenFailure, RecentDeployment
 
 # Rows of each list on the page.
@@ -56,29 +56,10 @@ def open_failure_by_namespace(body: Mapping[str, Any]) -> dict[str, OpenFailure]
     }
 
 
-def deployment_by_namespace(body: Mapping[str, Any]) -> dict[str, RecentDeployment] | None:
-    placed = _placed(body)
-    if placed is None:
-        return None
-    try:
-        spec = DeploymentSpec.model_validate(body.get("spec", {}))
-    except ValidationError:
-        return None
-    namespace, name = placed
-    return {
-        namespace: RecentDeployment(
-            name=name,
-            service=spec.service,
-            env=spec.env,
-            version=spec.version,
-            finished_at=spec.finished_at,
-        )
-    }
-
-
 def newest_failures(failures: Collection[OpenFailure]) -> list[OpenFailure]:
     return heapq.nlargest(PAGE_ROWS, failures, key=lambda f: (f.started_at, f.name))
 
 
-def newest_deployments(deployments: Collection[RecentDeployment]) -> list[RecentDeployment]:
-    return heapq.nlargest(PAGE_ROWS, deployments, key=lambda d: (d.finished_at, d.name))
+def newest_deployments(deployments: Collection[DeploymentFact]) -> list[RecentDeployment]:
+    newest = heapq.nlargest(PAGE_ROWS, deployments, key=lambda d: (d.finished_at, d.name))
+    return [RecentDeployment(d.name, d.service, d.env, d.version, d.finished_at) for d in newest]

@@ -33,7 +33,7 @@ from kubedora.handlers.statuses import StatusController, deployment_planner, fai
 from kubedora.handlers.telemetry import InformerLag, InformerState, Telemetry
 from kubedora.handlers.web import DashboardServer
 from kubedora.k8s.client import connect
-from kubedora.k8s.informer import Consumer, Informer, KeyedIndex
+from kubedora.k8s.informer import Consumer, Derived, Informer, KeyedIndex
 from kubedora.matching import Catalog, CatalogKey
 from kubedora.metrics import DeploymentFact, FailureFact
 from kubedora.models import (
@@ -47,7 +47,7 @@ from kubedora.models import (
     CatalogEntry,
 )
 from kubedora.pagerduty.client import Limiters
-from kubedora.web.page import OpenFailure, RecentDeployment
+from kubedora.web.page import OpenFailure
 
 log = logging.getLogger("kubedora.operator")
 
@@ -59,9 +59,8 @@ class Caches:
     failure_dependents: KeyedIndex[CatalogKey, ObjectRef]
     deployment_dependents: KeyedIndex[CatalogKey, ObjectRef]
     catalog: Catalog
-    # For the dashboard page: open failures and deployments by namespace.
+    # For the dashboard page: open failures by namespace.
     open_failures: KeyedIndex[str, OpenFailure]
-    recent_deployments: KeyedIndex[str, RecentDeployment]
     deployment_groups: KeyedIndex[Group, Member]
     fact_informers: list[Informer] = field(default_factory=list)
     catalog_informers: list[Informer] = field(default_factory=list)
@@ -120,27 +119,25 @@ def build(
             triggers.touch(namespace)
 
     failure_facts: KeyedIndex[str, FailureFact] = KeyedIndex(facts.failure_by_namespace, touch)
-    deployment_facts: KeyedIndex[str, DeploymentFact] = KeyedIndex(
-        facts.deployment_by_namespace, touch
-    )
+    deployment_facts: KeyedIndex[str, DeploymentFact] = KeyedIndex(on_change=touch)
     failure_dependents: KeyedIndex[CatalogKey, ObjectRef] = KeyedIndex(index.failure_dependents)
     deployment_dependents: KeyedIndex[CatalogKey, ObjectRef] = KeyedIndex(
         index.deployment_dependents
     )
     dependents = (failure_dependents, deployment_dependents)
-    deployment_groups: KeyedIndex[Group, Member] = KeyedIndex(
-        facts.deployment_by_group, on_group_change
-    )
+    deployment_groups: KeyedIndex[Group, Member] = KeyedIndex(on_change=on_group_change)
     open_failures: KeyedIndex[str, OpenFailure] = KeyedIndex(recent.open_failure_by_namespace)
-    recent_deployments: KeyedIndex[str, RecentDeployment] = KeyedIndex(
-        recent.deployment_by_namespace
-    )
     failure_consumers: list[Consumer] = [failure_facts, failure_dependents, open_failures]
+    # One fact per Deployment, shared by the scoreboard's index and the history's.
     deployment_consumers: list[Consumer] = [
-        deployment_facts,
+        Derived(
+            facts.deployment_fact,
+            [
+                (deployment_facts, facts.deployment_in_namespace),
+                (deployment_groups, facts.deployment_in_group),
+            ],
+        ),
         deployment_dependents,
-        recent_deployments,
-        deployment_groups,
     ]
     if telemetry is not None:
         failure_consumers.append(InformerLag(FAILURES.kind, telemetry.event_lag))
@@ -198,7 +195,6 @@ def build(
         deployment_dependents=deployment_dependents,
         catalog=catalog,
         open_failures=open_failures,
-        recent_deployments=recent_deployments,
         deployment_groups=deployment_groups,
         fact_informers=fact_informers,
         catalog_informers=catalog_informers,
@@ -389,7 +385,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
         api=api,
         namespaces=config.namespaces,
         open_failures=caches.open_failures,
-        deployments=caches.recent_deployments,
+        deployments=caches.deployment_facts,
     )
     try:
         await server.start()

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,10 +46,11 @@ Body = Mapping[str, Any]
 Planner = Callable[[Body, datetime], Plan]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Work:
     """What one object is waiting for: a status patch (JSON, compact while
-    it waits), an Event, a read of its incident's alerts."""
+    it waits: on a first pass, every object waits at once), an Event, a
+    read of its incident's alerts."""
 
     resource: Resource
     namespace: str
@@ -106,24 +108,23 @@ class StatusController:
     def plan(self, resource: Resource, planner: Planner, uid: str, body: Body) -> bool:
         """Plan one object; whether it needs work."""
         meta = body.get("metadata") or {}
-        plan = planner(body, datetime.now(UTC))
+        now = datetime.now(UTC)
+        plan = planner(body, now)
         tag = None
         if (
             self._tagger is not None
             and plan.failure is not None
             and plan.failure.pagerduty is not None
-            and needs_tags(
-                plan.failure, meta.get("annotations"), datetime.now(UTC), self._tags_max_age
-            )
+            and needs_tags(plan.failure, meta.get("annotations"), now, self._tags_max_age)
         ):
             tag = plan.failure.pagerduty.incident_id
         if not plan.changes and plan.transition is None and tag is None:
             self._pending.pop(uid, None)
             return False
-        patch = json.dumps(plan.changes).encode() if plan.changes else None
+        patch = json.dumps(plan.changes, separators=(",", ":")).encode() if plan.changes else None
         self._pending[uid] = Work(
             resource=resource,
-            namespace=str(meta.get("namespace") or ""),
+            namespace=sys.intern(str(meta.get("namespace") or "")),
             name=str(meta.get("name") or ""),
             uid=uid,
             patch=patch,

@@ -21,8 +21,9 @@ from pydantic import ValidationError
 from kubedora.handlers import recent
 from kubedora.handlers.telemetry import Telemetry
 from kubedora.k8s.errors import API_ERRORS
+from kubedora.metrics import DeploymentFact
 from kubedora.models import DORASOURCES, DoraSourceSpec, DoraSourceStatus
-from kubedora.web.page import OpenFailure, RecentDeployment, SourceView, index_page, namespace_page
+from kubedora.web.page import OpenFailure, SourceView, index_page, namespace_page
 from kubedora.web.style import STYLESHEET, STYLESHEET_PATH
 
 log = logging.getLogger("kubedora.web")
@@ -73,7 +74,7 @@ class DashboardServer:
         api: client.ApiClient,
         namespaces: list[str] | None,
         open_failures: Mapping[str, Collection[OpenFailure]],
-        deployments: Mapping[str, Collection[RecentDeployment]],
+        deployments: Mapping[str, Collection[DeploymentFact]],
     ) -> None:
         self.host, self.port = parse_address(address)
         self.telemetry = telemetry

@@ -25,6 +25,7 @@ from kubedora.models import Resource
 
 K = TypeVar("K")
 V = TypeVar("V")
+T = TypeVar("T")
 Body = Mapping[str, Any]
 log = logging.getLogger("kubedora.informer")
 
@@ -208,17 +209,24 @@ class KeyedIndex(Mapping[K, Collection[V]], Generic[K, V]):
     """key -> the values of every object filed under it: what a kopf index
     offers, fed by an informer. `index_of` files one body under keys (or
     nowhere: None); lookups are one dict access. `on_change` hears each
-    object whose filing changed."""
+    object whose filing changed.
+
+    Held per object: its entry under each key, and its keys as a tuple
+    shared with every object filed under the same keys (usually all of a
+    namespace's), so 100,000 objects cost no 100,000 small mappings."""
 
     def __init__(
         self,
-        index_of: Callable[[Body], Mapping[K, V] | None],
+        index_of: Callable[[Body], Mapping[K, V] | None] | None = None,
         on_change: Callable[[Mapping[K, V], Mapping[K, V]], None] | None = None,
     ) -> None:
+        # None: filed by a Derived consumer, not from bodies of its own.
         self._index_of = index_of
         self._on_change = on_change
         self._by_key: dict[K, dict[str, V]] = defaultdict(dict)
-        self._filed: dict[str, Mapping[K, V]] = {}
+        self._filed: dict[str, tuple[K, ...]] = {}
+        # Each distinct tuple of keys once, with how many objects use it.
+        self._key_sets: dict[tuple[K, ...], tuple[tuple[K, ...], int]] = {}
 
     def __contains__(self, key: object) -> bool:
         return key in self._by_key
@@ -241,17 +249,24 @@ class KeyedIndex(Mapping[K, Collection[V]], Generic[K, V]):
         return len(self._filed)
 
     def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
-        self._file(uid, self._index_of(body) or {})
+        if self._index_of is not None:
+            self.file(uid, self._index_of(body))
 
     def delete(self, uid: str, body: Body) -> None:
-        self._file(uid, {})
+        self.file(uid, None)
 
     def retain(self, uids: Collection[str]) -> None:
         for uid in [uid for uid in self._filed if uid not in uids]:
-            self._file(uid, {})
+            self.file(uid, None)
 
-    def _file(self, uid: str, new: Mapping[K, V]) -> None:
-        old = self._filed.get(uid, {})
+    def filed(self, uid: str) -> dict[K, V]:
+        """What the object is filed under now: key -> its value."""
+        return {key: self._by_key[key][uid] for key in self._filed.get(uid, ())}
+
+    def file(self, uid: str, filing: Mapping[K, V] | None) -> None:
+        """File the object under these keys (None: nowhere)."""
+        new = filing or {}
+        old = self.filed(uid)
         if old == new:
             return
         for key in old:
@@ -259,14 +274,57 @@ class KeyedIndex(Mapping[K, Collection[V]], Generic[K, V]):
             values.pop(uid, None)
             if not values:
                 del self._by_key[key]
+        if old:
+            self._release(self._filed.pop(uid))
         for key, value in new.items():
             self._by_key[key][uid] = value
         if new:
-            self._filed[uid] = new
-        else:
-            self._filed.pop(uid, None)
+            self._filed[uid] = self._share(tuple(new))
         if self._on_change is not None:
             self._on_change(old, new)
+
+    def _share(self, keys: tuple[K, ...]) -> tuple[K, ...]:
+        shared, users = self._key_sets.get(keys, (keys, 0))
+        self._key_sets[shared] = (shared, users + 1)
+        return shared
+
+    def _release(self, keys: tuple[K, ...]) -> None:
+        shared, users = self._key_sets[keys]
+        if users > 1:
+            self._key_sets[shared] = (shared, users - 1)
+        else:
+            del self._key_sets[shared]
+
+
+# Where a derived value is filed in one index: (body, value) -> key -> value.
+Filing = Callable[[Body, T], Mapping[Any, Any] | None]
+
+
+class Derived(Generic[T]):
+    """A consumer that derives one value per body (None: nothing to file)
+    and files it in several KeyedIndexes, each under keys of its own: built
+    once, the value is shared, not held once per index."""
+
+    def __init__(
+        self,
+        derive: Callable[[Body], T | None],
+        filings: Sequence[tuple[KeyedIndex[Any, Any], Filing[T]]],
+    ) -> None:
+        self._derive = derive
+        self._filings = filings
+
+    def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
+        value = self._derive(body)
+        for index, file_under in self._filings:
+            index.file(uid, None if value is None else file_under(body, value))
+
+    def delete(self, uid: str, body: Body) -> None:
+        for index, _ in self._filings:
+            index.delete(uid, body)
+
+    def retain(self, uids: Collection[str]) -> None:
+        for index, _ in self._filings:
+            index.retain(uids)
 
 
 @contextlib.asynccontextmanager
