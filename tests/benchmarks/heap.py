@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import signal
 import subprocess
@@ -28,6 +29,7 @@ from tests.benchmarks.memory import Run, create_all
 from tests.support import controlplane
 from tests.support.kube import apply_crds, poll
 from tests.support.operator import free_port
+from tests.support.processes import alive
 
 ROOT = Path(__file__).resolve().parents[2]
 TOP = 15
@@ -75,16 +77,13 @@ def profile(run: Run, namespace: str, source: Path, n: int) -> list[str]:
     log = (run.workdir / f"heap-{source.parent.name}.log").open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     before = run.status_writes()
-
-    def alive() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"the operator exited with {process.returncode}: see {log.name}")
-        return True
+    running = functools.partial(alive, process, Path(log.name))
 
     try:
-        poll(lambda: alive() and run.counted(namespace, n), timeout=7200, interval=1.0,
+        poll(lambda: running() and run.counted(namespace, n), timeout=7200, interval=1.0,
              what="the scoreboard to count everything")  # fmt: skip
-        poll(lambda: alive() and run.settled(before + 3 * n, f"http://{http_address}"),
+        url = f"http://{http_address}"
+        poll(lambda: running() and run.settled(before + 3 * n, url),
              timeout=7200, interval=1.0, what="the status writes to stop")  # fmt: skip
         process.send_signal(signal.SIGUSR2)
         poll(report.exists, timeout=600, what="the heap report")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import random
 import shutil
 import statistics
@@ -41,14 +42,14 @@ from typing import Any, cast
 
 from kubernetes import client as sync_client
 from kubernetes_asyncio import client as async_client
-from kubernetes_asyncio import config as async_config
 
 from kubedora.models import GROUP, VERSION
 from tests.benchmarks.recompute import deployment_spec, facts_held_mib, failure_spec
 from tests.benchmarks.status_rate import IN_FLIGHT, ceiling, in_flight
 from tests.support import controlplane
-from tests.support.kube import apply_crds, new_client, poll, unique_name
+from tests.support.kube import apply_crds, async_client_for, new_client, poll, unique_name
 from tests.support.operator import OperatorProcess, metric, start_operator
+from tests.support.processes import alive
 from tests.support.writes import api_server_writes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,21 +203,17 @@ class Run:
         launched = time.monotonic()
         operator = self.operator(namespace, f"{what.split()[0]}.log")
         sampler = Sampler(operator.process.pid)
-
-        def alive() -> bool:
-            if operator.process.poll() is not None:
-                raise RuntimeError(f"the operator exited: {operator.log()[-2000:]}")
-            return True
-
+        running = functools.partial(alive, operator.process, operator.log_path)
         try:
-            poll(lambda: alive() and self.counted(namespace, self.n), timeout=7200, interval=1.0,
-                 what="the scoreboard to count everything")  # fmt: skip
+            poll(lambda: running() and self.counted(namespace, self.n), timeout=7200,
+                 interval=1.0, what="the scoreboard to count everything")  # fmt: skip
             board_seconds = time.monotonic() - launched
             status_seconds = None
             if expected_writes:
                 # Deployments get a second write of their own: their history
                 # (handlers/history.py).
-                poll(lambda: alive() and self.settled(before + expected_writes, operator.http_url),
+                written = before + expected_writes
+                poll(lambda: running() and self.settled(written, operator.http_url),
                      timeout=7200, interval=1.0, what="every status")  # fmt: skip
                 status_seconds = self._settled_at - launched
             else:
@@ -252,12 +249,7 @@ class Run:
 
 async def bare_rate(kubeconfig: Path, run: Run, count: int) -> float:
     namespace = run.namespace("bare")
-    configuration = async_client.Configuration()
-    await async_config.load_kube_config(
-        config_file=str(kubeconfig), client_configuration=configuration
-    )
-    api = async_client.ApiClient(configuration)
-    try:
+    async with async_client_for(kubeconfig) as api:
         objects = async_client.CustomObjectsApi(api)
         names = [f"b{i:05d}" for i in range(count)]
         for name in names:
@@ -266,20 +258,11 @@ async def bare_rate(kubeconfig: Path, run: Run, count: int) -> float:
                 body("Failure", name, {"team": "bare", "startedAt": "2026-01-01T00:00:00Z"}),
             )  # fmt: skip
         return await ceiling(api, namespace, names, 1)
-    finally:
-        await api.close()
 
 
 async def create_all(kubeconfig: Path, namespace: str, n: int) -> float:
-    configuration = async_client.Configuration()
-    await async_config.load_kube_config(
-        config_file=str(kubeconfig), client_configuration=configuration
-    )
-    api = async_client.ApiClient(configuration)
-    try:
+    async with async_client_for(kubeconfig) as api:
         return await create_objects(api, namespace, n)
-    finally:
-        await api.close()
 
 
 def prepared(work: Path, n: int, snapshot: Path | None) -> tuple[controlplane.ControlPlane, str]:

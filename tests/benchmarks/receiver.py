@@ -61,7 +61,6 @@ from pathlib import Path
 import aiohttp
 from kubernetes import client as sync_client
 from kubernetes_asyncio import client as async_client
-from kubernetes_asyncio import config as async_config
 
 from kubedora.ingest.incidents import failure_name
 from kubedora.ingest.pagerduty import incident_event, parse_webhook
@@ -69,7 +68,13 @@ from kubedora.k8s.client import direct as direct_session
 from kubedora.k8s.failures import incident_build
 from kubedora.models import GROUP, VERSION
 from tests.support import controlplane
-from tests.support.kube import apply_crds, close_client, new_client, unique_name
+from tests.support.kube import (
+    apply_crds,
+    async_configuration,
+    close_client,
+    new_client,
+    unique_name,
+)
 from tests.support.operator import free_port
 from tests.support.processes import KUBEDORA
 from tests.support.receiver import API_KEY, WEBHOOK, encode, install_source, pd_delivery
@@ -552,10 +557,7 @@ async def benchmark(
         core.create_namespace(sync_client.V1Namespace(metadata=sync_client.V1ObjectMeta(name=name)))
         namespaces[role] = name
     install_source(core, custom, namespaces["webhooks"], default_env="prod")
-    configuration = async_client.Configuration()
-    await async_config.load_kube_config(
-        config_file=str(kubeconfig), client_configuration=configuration
-    )
+    configuration = await async_configuration(kubeconfig)
 
     process, port = start_receiver(kubeconfig, namespaces["webhooks"], workdir / "receiver.log")
     url = f"http://127.0.0.1:{port}"

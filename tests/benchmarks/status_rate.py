@@ -48,7 +48,6 @@ from typing import Any
 
 from kubernetes import client as sync_client
 from kubernetes_asyncio import client as async_client
-from kubernetes_asyncio import config as async_config
 from kubernetes_asyncio import watch as async_watch
 
 from kubedora.config import OperatorConfig
@@ -56,7 +55,7 @@ from kubedora.k8s.client import patch_status
 from kubedora.models import FAILURES, GROUP, VERSION
 from tests.benchmarks.recompute import failure_spec
 from tests.support import controlplane
-from tests.support.kube import apply_crds, close_client, new_client, unique_name
+from tests.support.kube import apply_crds, async_client_for, close_client, new_client, unique_name
 from tests.support.operator import OperatorProcess, start_operator
 from tests.support.writes import api_server_writes, resource_versions
 
@@ -338,12 +337,7 @@ async def benchmark(
     os.environ["KUBECONFIG"] = str(kubeconfig)  # for kopf's login in the ceiling
     sync_api = new_client(kubeconfig)
     apply_crds(sync_api, sorted((ROOT / "crds").glob("*.kubedora.io.yaml")))
-    configuration = async_client.Configuration()
-    await async_config.load_kube_config(
-        config_file=str(kubeconfig), client_configuration=configuration
-    )
-    configuration.connection_pool_maxsize = IN_FLIGHT
-    async with async_client.ApiClient(configuration) as api:
+    async with async_client_for(kubeconfig, IN_FLIGHT) as api:
         bench = Bench(kubeconfig, workdir, api, sync_api, "", [])
         bench.bare_namespace = bench.namespace("ceiling")
         await create_failures(bench.objects, bench.bare_namespace, bare, prefix="c")

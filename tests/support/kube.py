@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Literal, TypeVar, cast
@@ -12,6 +13,8 @@ from typing import Literal, TypeVar, cast
 import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from kubernetes_asyncio import client as async_client
+from kubernetes_asyncio import config as async_config
 
 T = TypeVar("T")
 
@@ -24,6 +27,29 @@ def new_client(kubeconfig: Path) -> client.ApiClient:
     """An API client for the kubeconfig, with its type: the config loader is unannotated."""
     api: client.ApiClient = config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
     return api
+
+
+async def async_configuration(
+    kubeconfig: Path, pool: int | None = None
+) -> async_client.Configuration:
+    """The asyncio client's configuration for the kubeconfig, with up to
+    `pool` connections (None: the library's default)."""
+    configuration = async_client.Configuration()
+    await async_config.load_kube_config(
+        config_file=str(kubeconfig), client_configuration=configuration
+    )
+    if pool is not None:
+        configuration.connection_pool_maxsize = pool
+    return configuration
+
+
+@contextlib.asynccontextmanager
+async def async_client_for(
+    kubeconfig: Path, pool: int | None = None
+) -> AsyncIterator[async_client.ApiClient]:
+    """An asyncio API client for the kubeconfig, closed after the block."""
+    async with async_client.ApiClient(await async_configuration(kubeconfig, pool)) as api:
+        yield api
 
 
 def close_client(api: client.ApiClient) -> None:

@@ -23,3 +23,12 @@ def terminate(process: subprocess.Popen[bytes], timeout: float) -> bool:
         process.wait()
         return False
     return True
+
+
+def alive(process: subprocess.Popen[bytes], log: Path) -> bool:
+    """True while the process runs; once it has exited, an error with the end
+    of its log (for a poll() probe: a dead process is not waited on)."""
+    if process.poll() is None:
+        return True
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    raise RuntimeError(f"process {process.pid} exited with {process.returncode}:\n{tail}")
