@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import sys
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from kubedora.matching import CatalogLookup
 from kubedora.models import Resource
 
 log = logging.getLogger("kubedora.statuses")
+ANNOUNCED_KEPT = 4096
 
 Body = Mapping[str, Any]
 Planner = Callable[[Body, datetime], Plan]
@@ -78,6 +80,10 @@ class StatusController:
         self._tags_max_age = monitor_tags_max_age_days
         self._queue: WorkQueue[str] = WorkQueue()
         self._pending: dict[str, Work] = {}
+        # The Event each object announced last, newest last. A body the watch
+        # delivers after our write can still show the status before it, and
+        # would announce the same transition again.
+        self._announced: OrderedDict[str, Transition] = OrderedDict()
         self._tasks: list[asyncio.Task[None]] = []
         telemetry.waiting.set_function(lambda: len(self._pending))
 
@@ -144,6 +150,7 @@ class StatusController:
 
     def forget(self, uid: str) -> None:
         self._pending.pop(uid, None)
+        self._announced.pop(uid, None)
 
     def retain(self, kind: str, namespace: str | None, uids: Collection[str]) -> None:
         """One informer listed again: what it no longer lists is gone."""
@@ -203,7 +210,7 @@ class StatusController:
             log.warning("%s %s/%s: writing the status failed: %s", kind, work.namespace,
                         work.name, problem)  # fmt: skip
             return False
-        if work.transition is not None:
+        if work.transition is not None and self._announced.get(work.uid) != work.transition:
             await post_event(
                 self._api,
                 event_type="Normal",
@@ -213,9 +220,18 @@ class StatusController:
                 reason=work.transition.reason,
                 message=work.transition.message,
             )
+            self._announce(work.uid, work.transition)
         if work.tag_incident is not None and self._tagger is not None:
             self._tagger.request(work.namespace, work.name, work.tag_incident)
         return True
+
+    def _announce(self, uid: str, transition: Transition) -> None:
+        self._announced[uid] = transition
+        self._announced.move_to_end(uid)
+        # A stale body arrives within seconds of the write: the last few
+        # thousand objects are enough, and 100,000 would cost megabytes.
+        while len(self._announced) > ANNOUNCED_KEPT:
+            self._announced.popitem(last=False)
 
     async def _patch(self, work: Work) -> bool:
         """Merge the status fields; False when the object is gone."""

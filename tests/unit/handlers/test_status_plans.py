@@ -3,10 +3,14 @@ nothing for a current status, only the fields that changed otherwise."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from kubedora.handlers import statuses
 from kubedora.handlers.statuses import StatusController, deployment_planner, failure_planner
 from kubedora.handlers.telemetry import InformerState, Telemetry
 from kubedora.matching import EMPTY_CATALOG
@@ -143,3 +147,39 @@ def test_a_listing_forgets_only_what_its_own_namespace_no_longer_has() -> None:
     other.upsert("b", elsewhere, listed=True)
     shop.retain(set())
     assert set(control._pending) == {"b"}
+
+
+def test_a_transition_seen_again_in_a_late_body_is_announced_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    posted: list[str] = []
+
+    async def post_event(api: object, **event: Any) -> None:
+        posted.append(event["reason"])
+
+    async def patch_status(*args: object) -> bool:
+        return True
+
+    monkeypatch.setattr(statuses, "post_event", post_event)
+    monkeypatch.setattr(statuses, "patch_status", patch_status)
+    control = controller()
+    feed = control.feed(FAILURES, failure_planner(EMPTY_CATALOG))
+
+    def written(body: dict[str, Any]) -> dict[str, Any]:
+        """Plan the body, write what it needs; the body as it is then."""
+        feed.upsert("a", body, listed=False)
+        current = settle(control, body)
+        asyncio.run(control._write(control._pending.pop("a")))
+        return current
+
+    active = written(failure("a", {"state": "active"}))
+    resolved_spec = {**active["spec"], "state": "resolved"}
+    resolved = written({**active, "spec": resolved_spec})
+    assert posted == ["Restored"]
+    # The watch delivers an earlier change of the object after the write:
+    # its status is still the one before, so the same plan is made again.
+    written({**active, "spec": resolved_spec})
+    assert posted == ["Restored"]
+
+    written({**resolved, "spec": {**resolved_spec, "finishedAt": None, "state": "active"}})
+    assert posted == ["Restored", "Reopened"]
