@@ -1,8 +1,9 @@
-"""Benchmark: where the operator's memory goes, by source file, over N
+"""Benchmark: where the operator's memory goes, by source file or line, over N
 Failures + N Deployments created while it was not running (its first pass).
 
     .venv/bin/python -m tests.benchmarks.heap --objects 20000
     .venv/bin/python -m tests.benchmarks.heap --objects 20000 --source OTHER/operator
+    .venv/bin/python -m tests.benchmarks.heap --objects 20000 --by lineno --top 30
 
 The operator runs under tracemalloc (slower, and with more memory than
 without: read the shares, not the totals) from this checkout's `operator/`
@@ -44,8 +45,11 @@ def dump(*_):
         [tracemalloc.Filter(False, tracemalloc.__file__)])
     with open(OUT + ".tmp", "w") as out:
         out.write(f"{current} {peak} total\\n")
-        for stat in snapshot.statistics("filename")[:int(os.environ["HEAP_TOP"])]:
-            out.write(f"{stat.size} {stat.count} {stat.traceback[0].filename}\\n")
+        key = os.environ["HEAP_BY"]
+        for stat in snapshot.statistics(key)[:int(os.environ["HEAP_TOP"])]:
+            frame = stat.traceback[0]
+            where = frame.filename + (f":{frame.lineno}" if key == "lineno" else "")
+            out.write(f"{stat.size} {stat.count} {where}\\n")
     os.replace(OUT + ".tmp", OUT)
 signal.signal(signal.SIGUSR2, dump)
 from kubedora.cli import main
@@ -60,7 +64,7 @@ def short(filename: str) -> str:
     return filename
 
 
-def profile(run: Run, namespace: str, source: Path, n: int) -> list[str]:
+def profile(run: Run, namespace: str, source: Path, n: int, by: str, top: int) -> list[str]:
     report = run.workdir / f"heap-{os.getpid()}-{time.monotonic_ns()}.txt"
     env = {
         **os.environ,
@@ -68,7 +72,8 @@ def profile(run: Run, namespace: str, source: Path, n: int) -> list[str]:
         "PYTHONPATH": str(source),
         "PYTHONTRACEMALLOC": "1",
         "HEAP_REPORT": str(report),
-        "HEAP_TOP": str(TOP),
+        "HEAP_TOP": str(top),
+        "HEAP_BY": by,
         "KUBEDORA_GIT_CACHE_DIR": str(run.workdir / "git-cache"),
     }
     http_address = f"127.0.0.1:{free_port()}"
@@ -105,6 +110,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=20_000, help="N of each kind")
     parser.add_argument("--source", type=Path, action="append", help="an operator/ directory")
+    parser.add_argument("--by", choices=("filename", "lineno"), default="filename",
+                        help="group by source file or by line")  # fmt: skip
+    parser.add_argument("--top", type=int, default=TOP, help="rows to show")
     args = parser.parse_args()
     sources: list[Path] = args.source or [ROOT / "operator"]
     work = Path(tempfile.mkdtemp(prefix="kubedora-heap-"))
@@ -117,7 +125,9 @@ def main() -> None:
             namespace = run.namespace("heap")
             asyncio.run(create_all(plane.kubeconfig, namespace, args.objects))
             run.board(namespace)
-            reports.append((source, profile(run, namespace, source, args.objects)))
+            reports.append(
+                (source, profile(run, namespace, source, args.objects, args.by, args.top))
+            )
     finally:
         plane.stop()
     for source, rows in reports:

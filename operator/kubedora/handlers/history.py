@@ -31,6 +31,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from kubedora.git.access import AllowList, NotAllowed, Repository, parse
 from kubedora.git.cache import CommitMissing, Credentials, GitFailed, RepositoryCache, Unreachable
 from kubedora.handlers.facts import LEAD_TIME_CONDITION, Group, Member, recorded_history
+from kubedora.handlers.heap import TRIM_AFTER, release_free_memory
 from kubedora.k8s.client import patch_status
 from kubedora.k8s.errors import API_ERRORS
 from kubedora.k8s.informer import KeyedIndex
@@ -64,6 +65,9 @@ from kubedora.models import (
 log = logging.getLogger("kubedora.history")
 
 RETRY_SECONDS = 5.0
+# History writes sent at once: one at a time, the 100,000 of a first pass
+# take many minutes.
+WRITES_IN_FLIGHT = 16
 SECRET_TTL = 30.0
 
 
@@ -160,7 +164,10 @@ class History:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _secrets: dict[tuple[str, str, str], tuple[float, str | None]] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _names: dict[Group, set[str]] = field(default_factory=dict)
+    _written: int = 0
+    _in_flight: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(WRITES_IN_FLIGHT)
+    )
 
     def touch(self, groups: Iterable[Group]) -> None:
         self._dirty.update(groups)
@@ -170,6 +177,12 @@ class History:
         self.touch(key for key in self.groups if key[0] == namespace)
 
     def on_group_change(self, old: Mapping[Group, Member], new: Mapping[Group, Member]) -> None:
+        for key, member in old.items():
+            if key not in new:
+                # Gone from its group: deleted, or moved (its new group's
+                # pass computes it again).
+                self.lead_times.get(key[0], {}).pop(member.fact.name, None)
+                self._answers.pop((key[0], member.fact.name), None)
         self.touch({*old, *new})
 
     async def supervised(self, synced: Callable[[], Any]) -> None:
@@ -195,6 +208,9 @@ class History:
                 except API_ERRORS as error:
                     log.warning("could not write the history of %s, retrying: %s", key, error)
                     self._later(key, RETRY_SECONDS)
+            if self._written >= TRIM_AFTER:
+                release_free_memory(f"{self._written} deployment histories written")
+            self._written = 0
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -221,27 +237,40 @@ class History:
         members = sorted(self.groups.get(key, ()), key=lambda m: (m.fact.finished_at, m.fact.name))
         verdicts = judge([m.fact for m in members], self.settings.rules(namespace))
         known = self.lead_times.setdefault(namespace, {})
-        names = {m.fact.name for m in members}
-        # Gone from the group: deleted, or moved (its new group re-adds it).
-        for name in self._names.get(key, set()) - names:
-            known.pop(name, None)
-            self._answers.pop((namespace, name), None)
-        if names:
-            self._names[key] = names
-        else:
-            self._names.pop(key, None)
         changed = False
+        writes: list[tuple[str, dict[str, Any]]] = []
         for index, member in enumerate(members):
             lead = self._lead(key, members, index)
             if known.get(member.fact.name, ()) != lead.lead_times:
-                known[member.fact.name] = lead.lead_times
+                # Only deployments that have lead times are kept: most have none.
+                if lead.lead_times:
+                    known[member.fact.name] = lead.lead_times
+                else:
+                    known.pop(member.fact.name, None)
                 changed = True
             verdict = verdicts[member.fact.name]
             status = _history_status(member, lead, verdict.change_failure, verdict.rollback_of)
             if recorded_history(status) != member.recorded:
-                await patch_status(self.api, DEPLOYMENTS, namespace, member.fact.name, status)
+                writes.append((member.fact.name, status))
         if changed:
             self.lead_times_changed(namespace)
+        await self._write(namespace, writes)
+
+    async def _write(self, namespace: str, writes: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Patch each Deployment's history, WRITES_IN_FLIGHT at a time; the
+        first error is raised once all have been tried."""
+
+        async def one(name: str, status: dict[str, Any]) -> None:
+            async with self._in_flight:
+                await patch_status(self.api, DEPLOYMENTS, namespace, name, status)
+
+        self._written += len(writes)
+        results = await asyncio.gather(
+            *(one(name, status) for name, status in writes), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     def _lead(self, key: Group, members: Sequence[Member], index: int) -> _LeadStatus:
         fact = members[index].fact

@@ -24,6 +24,7 @@ from kubedora.git.cache import RepositoryCache
 from kubedora.handlers import facts, recent
 from kubedora.handlers.catalog_follower import CatalogFollower, Rematcher
 from kubedora.handlers.facts import Group, Member
+from kubedora.handlers.heap import release_free_memory
 from kubedora.handlers.history import DoraSettings, History
 from kubedora.handlers.monitor_tags import MonitorTagger
 from kubedora.handlers.reconcile import Link
@@ -407,6 +408,7 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo) -> None:
     runtime.tasks.append(
         asyncio.create_task(history.supervised(caches.facts_synced), name="deployment history")
     )
+    runtime.tasks.append(asyncio.create_task(_trim_after(caches.all_synced), name="trim"))
     if rollouts is not None:
         runtime.tasks.append(
             asyncio.create_task(
@@ -437,6 +439,12 @@ def _in_order(caches: Caches) -> list[tuple[Informer, Callable[[], Awaitable[Non
         *((informer, caches.catalog_synced) for informer in deployments),
         *((informer, deployments_synced) for informer in failures),
     ]
+
+
+async def _trim_after(synced: Callable[[], Awaitable[None]]) -> None:
+    """The first listing's pages are parsed and gone: give their memory back."""
+    await synced()
+    release_free_memory("every informer listed")
 
 
 async def _after(prerequisite: Callable[[], Awaitable[None]], informer: Informer) -> None:

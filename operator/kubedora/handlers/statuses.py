@@ -31,6 +31,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 from pydantic import ValidationError
 
 from kubedora.handlers import reconcile
+from kubedora.handlers.heap import TRIM_AFTER, release_free_memory
 from kubedora.handlers.monitor_tags import MonitorTagger, needs_tags
 from kubedora.handlers.reconcile import Plan, Transition
 from kubedora.handlers.telemetry import Telemetry
@@ -84,6 +85,8 @@ class StatusController:
         # delivers after our write can still show the status before it, and
         # would announce the same transition again.
         self._announced: OrderedDict[str, Transition] = OrderedDict()
+        # The most objects waiting at once since the backlog was last empty.
+        self._backlog_peak = 0
         self._tasks: list[asyncio.Task[None]] = []
         telemetry.waiting.set_function(lambda: len(self._pending))
 
@@ -138,6 +141,7 @@ class StatusController:
             tag_incident=tag,
         )
         self._queue.add(uid)
+        self._backlog_peak = max(self._backlog_peak, len(self._pending))
         return True
 
     def waiting_in(self, kind: str, namespace: str | None) -> int:
@@ -186,6 +190,10 @@ class StatusController:
                              work.namespace, work.name, delay)  # fmt: skip
             finally:
                 self._queue.done(uid)
+            if not self._pending and self._backlog_peak >= TRIM_AFTER:
+                # The burst's patches are gone: give their memory back.
+                release_free_memory(f"a backlog of {self._backlog_peak} statuses written")
+                self._backlog_peak = 0
 
     async def _write(self, work: Work) -> bool:
         """Send one object's work; False when it should be tried again."""
