@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from kubedora.handlers.packed import pack, unpack
 from kubedora.k8s.objects import MARKED_BY_ANNOTATION
 from kubedora.matching import where_failure_counts
 from kubedora.metrics import DeploymentFact, FailureFact, restore_from
@@ -114,16 +115,16 @@ class Member:
     writing one condition takes all of them).
 
     Both are held compactly, for every Deployment: the record as a digest,
-    only ever compared within this process, and the conditions as JSON,
-    decoded only for a write."""
+    only ever compared within this process, and the conditions packed,
+    unpacked only for a write."""
 
     fact: DeploymentFact
     recorded: int
-    conditions_json: str
+    packed_conditions: bytes
 
     @property
     def conditions(self) -> list[dict[str, Any]]:
-        conditions: list[dict[str, Any]] = json.loads(self.conditions_json)
+        conditions: list[dict[str, Any]] = unpack(self.packed_conditions)
         return conditions
 
 
@@ -157,6 +158,6 @@ def deployment_in_group(
         (namespace, fact.service, fact.env): Member(
             fact=fact,
             recorded=recorded_history(status),
-            conditions_json=json.dumps(status.get("conditions") or [], separators=(",", ":")),
+            packed_conditions=pack(status.get("conditions") or []),
         )
     }

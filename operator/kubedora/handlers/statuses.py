@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sys
 from collections import OrderedDict
@@ -33,6 +32,7 @@ from pydantic import ValidationError
 from kubedora.handlers import reconcile
 from kubedora.handlers.heap import TRIM_AFTER, release_free_memory
 from kubedora.handlers.monitor_tags import MonitorTagger, needs_tags
+from kubedora.handlers.packed import pack, unpack
 from kubedora.handlers.reconcile import Plan, Transition
 from kubedora.handlers.telemetry import Telemetry
 from kubedora.k8s.client import patch_status
@@ -51,9 +51,9 @@ Planner = Callable[[Body, datetime], Plan]
 
 @dataclass(frozen=True, slots=True)
 class Work:
-    """What one object is waiting for: a status patch (JSON, compact while
-    it waits: on a first pass, every object waits at once), an Event, a
-    read of its incident's alerts."""
+    """What one object is waiting for: a status patch (packed while it
+    waits: on a first pass, every object waits at once), an Event, a read
+    of its incident's alerts."""
 
     resource: Resource
     namespace: str
@@ -130,7 +130,7 @@ class StatusController:
         if not plan.changes and plan.transition is None and tag is None:
             self._pending.pop(uid, None)
             return False
-        patch = json.dumps(plan.changes, separators=(",", ":")).encode() if plan.changes else None
+        patch = pack(plan.changes) if plan.changes else None
         self._pending[uid] = Work(
             resource=resource,
             namespace=sys.intern(str(meta.get("namespace") or "")),
@@ -244,9 +244,8 @@ class StatusController:
     async def _patch(self, work: Work) -> bool:
         """Merge the status fields; False when the object is gone."""
         assert work.patch is not None
-        # Kept as compact JSON while it waited.
         return await patch_status(
-            self._api, work.resource, work.namespace, work.name, json.loads(work.patch)
+            self._api, work.resource, work.namespace, work.name, unpack(work.patch)
         )
 
 

@@ -4,13 +4,13 @@ nothing for a current status, only the fields that changed otherwise."""
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from kubedora.handlers import statuses
+from kubedora.handlers.packed import unpack
 from kubedora.handlers.statuses import StatusController, deployment_planner, failure_planner
 from kubedora.handlers.telemetry import InformerState, Telemetry
 from kubedora.matching import EMPTY_CATALOG
@@ -41,7 +41,7 @@ def failure(uid: str, spec: dict[str, Any], status: dict[str, Any] | None = None
 def planned_patch(control: StatusController, uid: str) -> dict[str, Any]:
     work = control._pending[uid]
     assert work.patch is not None
-    status: dict[str, Any] = json.loads(work.patch)
+    status: dict[str, Any] = unpack(work.patch)
     return status
 
 
