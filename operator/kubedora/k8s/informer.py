@@ -315,6 +315,14 @@ class Derived(Generic[T]):
 
     def upsert(self, uid: str, body: Body, *, listed: bool) -> None:
         value = self._derive(body)
+        if value is not None:
+            # A change that leaves the value as it was (a status write) keeps
+            # the one filed already: otherwise the indexes would end up
+            # holding two equal copies. The first index files the value itself.
+            for filed in self._filings[0][0].filed(uid).values():
+                if filed == value:
+                    value = filed
+                    break
         for index, file_under in self._filings:
             index.file(uid, None if value is None else file_under(body, value))
 

@@ -85,3 +85,26 @@ def test_derived_builds_one_value_per_body_and_files_it_in_each_index() -> None:
     derived.retain([])
     assert by_namespace.objects == 0
     assert by_first_team.objects == 0
+
+
+def test_an_equal_value_derived_again_is_the_one_already_filed() -> None:
+    by_namespace: KeyedIndex[str, tuple[str, ...]] = KeyedIndex()
+    # The second index files the value with more of the body, which changed.
+    with_version: KeyedIndex[str, tuple[str, tuple[str, ...]]] = KeyedIndex()
+    derived = Derived(
+        lambda item: tuple(item["spec"]["teams"]),
+        [
+            (by_namespace, lambda item, teams: {item["metadata"]["namespace"]: teams}),
+            (with_version, lambda item, teams: {"all": (item["metadata"]["version"], teams)}),
+        ],
+    )
+    first_body = body("a", "shop", "red")
+    derived.upsert("a", {**first_body, "metadata": {**first_body["metadata"], "version": "1"}},
+                   listed=True)  # fmt: skip
+    [first] = by_namespace["shop"]
+    # Its status changed: a new version, the same value.
+    derived.upsert("a", {**first_body, "metadata": {**first_body["metadata"], "version": "2"}},
+                   listed=False)  # fmt: skip
+    [(version, kept)] = with_version["all"]
+    assert version == "2"
+    assert kept is first
