@@ -88,7 +88,7 @@ class StatusController:
         # The most objects waiting at once since the backlog was last empty.
         self._backlog_peak = 0
         self._tasks: list[asyncio.Task[None]] = []
-        telemetry.waiting.set_function(lambda: len(self._pending))
+        telemetry.waiting.set_function(lambda: self.waiting)
 
     @property
     def waiting(self) -> int:
