@@ -81,7 +81,7 @@ IMAGE ?= kubedora:0.1.0
 deploy: ## install manifests/ into the current context (CRDs first, then the rest)
 	kubectl apply --server-side -k crds/
 	kubectl apply -f manifests/peering.yaml || true
-	kubectl wait --for=condition=Established --timeout=60s \
+	bash hack/wait-crds.sh \
 	  crd/failures.kubedora.io crd/deployments.kubedora.io crd/dorasources.kubedora.io \
 	  crd/clusterkopfpeerings.kopf.dev crd/kopfpeerings.kopf.dev
 	kubectl apply -k manifests/

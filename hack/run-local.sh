@@ -27,8 +27,8 @@ trap cleanup EXIT
 trap 'exit 0' INT TERM
 
 kubectl apply --server-side -k crds/ >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
-  crd/failures.kubedora.io crd/deployments.kubedora.io crd/dorasources.kubedora.io >/dev/null
+bash hack/wait-crds.sh crd/failures.kubedora.io crd/deployments.kubedora.io \
+  crd/dorasources.kubedora.io
 kubectl create namespace kubedora --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl apply -f manifests/samples/dorasource.yaml -f manifests/samples/catalog.yaml >/dev/null
 "$bin/python" hack/samples.py | kubectl apply -n kubedora -f - >/dev/null

@@ -17,9 +17,9 @@ kubectl config use-context "kind-$cluster"
 kind load docker-image "$image" --name "$cluster"
 
 kubectl apply --server-side -k crds/
-kubectl wait --for=condition=Established --timeout=60s crd/failures.kubedora.io
+bash hack/wait-crds.sh crd/failures.kubedora.io
 kubectl apply -f manifests/peering.yaml
-kubectl wait --for=condition=Established --timeout=60s crd/clusterkopfpeerings.kopf.dev
+bash hack/wait-crds.sh crd/clusterkopfpeerings.kopf.dev
 kubectl apply -k manifests/
 key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 kubectl -n kubedora create secret generic kubedora-api-keys --from-literal=e2e="$key" \
