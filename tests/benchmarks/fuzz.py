@@ -273,22 +273,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.fuzz", description=__doc__)
     parser.add_argument("--requests", type=int, default=10_000, help="per receiver")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
-    parser.add_argument(
-        "--kubeconfig", type=Path, help="an existing cluster (default: start a local control plane)"
-    )
+    controlplane.add_kubeconfig_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kubedora-bench-") as tmp:
-        workdir = Path(tmp)
-        plane = None
-        kubeconfig = args.kubeconfig
-        if kubeconfig is None:
-            plane = controlplane.start(workdir)
-            kubeconfig = plane.kubeconfig
-        try:
-            benchmark(kubeconfig, args.requests, args.concurrency, workdir)
-        finally:
-            if plane is not None:
-                plane.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="kubedora-bench-") as tmp,
+        controlplane.cluster(Path(tmp), args.kubeconfig) as plane,
+    ):
+        benchmark(plane.kubeconfig, args.requests, args.concurrency, Path(tmp))
     return 0
 
 

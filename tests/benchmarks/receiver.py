@@ -660,36 +660,26 @@ def main() -> int:
         action="store_true",
         help="also run triggers through a receiver on kubernetes_asyncio's own session (before)",
     )
-    parser.add_argument(
-        "--kubeconfig", type=Path, help="an existing cluster (default: start a local control plane)"
-    )
+    controlplane.add_kubeconfig_argument(parser)
     args = parser.parse_args()
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="kubedora-bench-") as tmp:
-        workdir = Path(tmp)
-        plane = None
-        kubeconfig = args.kubeconfig
-        if kubeconfig is None:
-            plane = controlplane.start(workdir)
-            kubeconfig = plane.kubeconfig
-        try:
-            apiserver = plane.process.pid if plane and plane.process else None
-            asyncio.run(
-                benchmark(
-                    kubeconfig,
-                    apiserver,
-                    args.events,
-                    args.chunks,
-                    args.concurrency,
-                    workdir,
-                    args.profile,
-                    args.library_session,
-                )
+    with (
+        tempfile.TemporaryDirectory(prefix="kubedora-bench-") as tmp,
+        controlplane.cluster(Path(tmp), args.kubeconfig) as plane,
+    ):
+        asyncio.run(
+            benchmark(
+                plane.kubeconfig,
+                plane.process.pid if plane.process else None,
+                args.events,
+                args.chunks,
+                args.concurrency,
+                Path(tmp),
+                args.profile,
+                args.library_session,
             )
-        finally:
-            if plane is not None:
-                plane.stop()
+        )
     return 0
 
 

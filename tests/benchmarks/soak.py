@@ -227,22 +227,13 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=20, help="incidents started per second")
     parser.add_argument("--warmup", type=float, default=10.0, help="minutes left out of the slopes")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds between samples")
-    parser.add_argument(
-        "--kubeconfig", type=Path, help="an existing cluster (default: start a local control plane)"
-    )
+    controlplane.add_kubeconfig_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="kubedora-soak-") as tmp:
-        workdir = Path(tmp)
-        plane = None
-        kubeconfig = args.kubeconfig
-        if kubeconfig is None:
-            plane = controlplane.start(workdir)
-            kubeconfig = plane.kubeconfig
-        try:
-            asyncio.run(soak(args, kubeconfig, workdir))
-        finally:
-            if plane is not None:
-                plane.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="kubedora-soak-") as tmp,
+        controlplane.cluster(Path(tmp), args.kubeconfig) as plane,
+    ):
+        asyncio.run(soak(args, plane.kubeconfig, Path(tmp)))
     return 0
 
 

@@ -378,25 +378,16 @@ def main() -> int:
     parser.add_argument(
         "--restart", type=int, default=1, help="0: skip the restart over the largest size"
     )
-    parser.add_argument(
-        "--kubeconfig", type=Path, help="an existing cluster (default: start a local control plane)"
-    )
+    controlplane.add_kubeconfig_argument(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="kubedora-bench-") as tmp:
-        workdir = Path(tmp)
-        plane = None
-        kubeconfig = args.kubeconfig
-        if kubeconfig is None:
-            plane = controlplane.start(workdir)
-            kubeconfig = plane.kubeconfig
-        try:
-            asyncio.run(
-                benchmark(kubeconfig, workdir, args.sizes, args.live, args.restart, args.bare)
-            )
-        finally:
-            if plane is not None:
-                plane.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="kubedora-bench-") as tmp,
+        controlplane.cluster(Path(tmp), args.kubeconfig) as plane,
+    ):
+        asyncio.run(
+            benchmark(plane.kubeconfig, Path(tmp), args.sizes, args.live, args.restart, args.bare)
+        )
     return 0
 
 

@@ -3,10 +3,13 @@ kube-controller-manager, kube-scheduler and simulated kubelets in one process.""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +85,27 @@ def start(
         time.sleep(0.05)
     process.kill()
     raise ControlPlaneError(f"control plane not ready after {timeout}s:\n{_tail(log_path)}")
+
+
+def add_kubeconfig_argument(parser: argparse.ArgumentParser) -> None:
+    """A benchmark's --kubeconfig: an existing cluster instead of a local one."""
+    parser.add_argument(
+        "--kubeconfig", type=Path, help="an existing cluster (default: start a local control plane)"
+    )
+
+
+@contextlib.contextmanager
+def cluster(workdir: Path, kubeconfig: Path | None = None) -> Iterator[ControlPlane]:
+    """The cluster of `kubeconfig` (no process of ours), or a local control
+    plane started in `workdir` and stopped after the block."""
+    if kubeconfig is not None:
+        yield ControlPlane(kubeconfig, 0.0, None, None)
+        return
+    plane = start(workdir)
+    try:
+        yield plane
+    finally:
+        plane.stop()
 
 
 def existing() -> ControlPlane | None:
