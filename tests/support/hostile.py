@@ -8,6 +8,7 @@ nothing."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import socket
@@ -218,28 +219,30 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, allow_nan=True).encode()
 
 
-def pd_event(**event: Any) -> bytes:
-    body = json.loads(json.dumps(PD_TRIGGER))
-    body["event"].update(event)
+def _changed(template: dict[str, Any], at: tuple[str, ...], changes: dict[str, Any]) -> bytes:
+    """A copy of the template with `changes` merged into the mapping at `at`."""
+    body = copy.deepcopy(template)
+    target = body
+    for key in at:
+        target = target[key]
+    target.update(changes)
     return _dumps(body)
+
+
+def pd_event(**event: Any) -> bytes:
+    return _changed(PD_TRIGGER, ("event",), event)
 
 
 def pd_incident(**data: Any) -> bytes:
-    body = json.loads(json.dumps(PD_TRIGGER))
-    body["event"]["data"].update(data)
-    return _dumps(body)
+    return _changed(PD_TRIGGER, ("event", "data"), data)
 
 
 def dd_deployment(**attributes: Any) -> bytes:
-    body = json.loads(json.dumps(DD_DEPLOYMENT))
-    body["data"]["attributes"].update(attributes)
-    return _dumps(body)
+    return _changed(DD_DEPLOYMENT, ("data", "attributes"), attributes)
 
 
 def dd_failure(**attributes: Any) -> bytes:
-    body = json.loads(json.dumps(DD_FAILURE))
-    body["data"]["attributes"].update(attributes)
-    return _dumps(body)
+    return _changed(DD_FAILURE, ("data", "attributes"), attributes)
 
 
 def flux_event(**fields: Any) -> bytes:
