@@ -114,8 +114,8 @@ class StatusController:
                 await task
         self._tasks = []
 
-    def plan(self, resource: Resource, planner: Planner, uid: str, body: Body) -> bool:
-        """Plan one object; whether it needs work."""
+    def plan(self, resource: Resource, planner: Planner, uid: str, body: Body) -> None:
+        """Plan one object: what it needs waits for a worker; nothing, if current."""
         meta = body.get("metadata") or {}
         now = datetime.now(UTC)
         plan = planner(body, now)
@@ -129,7 +129,7 @@ class StatusController:
             tag = plan.failure.pagerduty.incident_id
         if not plan.changes and plan.transition is None and tag is None:
             self._pending.pop(uid, None)
-            return False
+            return
         patch = pack(plan.changes) if plan.changes else None
         self._pending[uid] = Work(
             resource=resource,
@@ -142,7 +142,6 @@ class StatusController:
         )
         self._queue.add(uid)
         self._backlog_peak = max(self._backlog_peak, len(self._pending))
-        return True
 
     def waiting_in(self, kind: str, namespace: str | None) -> int:
         """Objects of one kind (in one namespace; None: all) still waiting."""
