@@ -44,6 +44,9 @@ def release_free_memory(why: str) -> bool:
     trim = _malloc_trim()
     if trim is None:
         return False
+    if not log.isEnabledFor(logging.DEBUG):
+        trim(0)
+        return True
     before = _resident_mib()
     trim(0)
     after = _resident_mib()
